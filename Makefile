@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh machine: `make book` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.kbook-installed
+BUILD  := _build/html
+# Never export MPLBACKEND here: kernels would inherit it and render no inline figures.
+
+.PHONY: setup book build test unit nbval run outputs lab clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-build-isolation -e .
+	touch $@
+
+## make book: execute every chapter and build the HTML, warnings as errors.
+book: setup build
+
+build:
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	@echo "The book is at $(CURDIR)/$(BUILD)/index.html"
+
+## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build.
+test: setup unit nbval build
+
+unit:
+	$(BIN)/pytest -q tests
+
+nbval:
+	$(BIN)/pytest -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
+
+## make run CHAPTER=manifests ARGS='-p replicas_override 10': one chapter with papermill into out/.
+CHAPTER ?= manifests
+run: setup
+	mkdir -p out
+	$(BIN)/papermill book/$(CHAPTER).ipynb out/$(CHAPTER).ipynb --cwd book $(ARGS)
+	@echo "Executed chapter: $(CURDIR)/out/$(CHAPTER).ipynb"
+
+## make outputs: re-execute the chapters in place (commit the result; nbval checks it).
+outputs: setup
+	$(BIN)/python tools/execute_inplace.py book/*.ipynb
+
+## make lab: open the chapters in JupyterLab (installed into the venv on first use).
+lab: setup
+	test -x $(BIN)/jupyter-lab || $(BIN)/pip install -q jupyterlab
+	$(BIN)/jupyter-lab book/
+
+clean:
+	rm -rf _build out
