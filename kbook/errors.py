@@ -34,7 +34,13 @@ class QuantityError(KbookError, ValueError):
 
 
 class ManifestError(KbookError):
-    """A manifest that cannot be read as YAML objects at all (syntax, not a mapping, ...)."""
+    """A manifest that cannot be loaded: YAML syntax, unknown kinds or fields, wrong types,
+    invalid objects. ``errors`` holds one line per problem, each naming the source, the
+    document or object and the field; ``str()`` is those lines joined by newlines."""
+
+    def __init__(self, errors: list[str] | str):
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("\n".join(self.errors))
 
 
 class ConformanceError(KbookError):

@@ -1,0 +1,90 @@
+"""What a pod asks for: ``PodRequests`` and ``PodLimits``
+(``k8s.io/component-helpers/resource/helpers.go``), the numbers the scheduler fits
+against a node's allocatable resources.
+
+Regular containers add up; init containers run one at a time, so each one needs its own
+resources plus those of the sidecars (restartable init containers, KEP-753) started
+before it; a pod needs the larger of the two, per resource, plus its overhead. Pod-level
+``spec.resources`` and in-place resize status are not modelled.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from kbook.api.apps import Deployment, ReplicaSet
+from kbook.api.core import Container, Pod, PodSpec, PodTemplateSpec
+from kbook.api.defaults import default_requests_from_limits
+from kbook.quantity import Quantity
+
+__all__ = ["pod_requests", "pod_limits", "template_requests"]
+
+Resources = dict[str, Quantity]
+
+
+def _add(into: Resources, other: Resources) -> None:
+    """``addResourceList``."""
+    for name, quantity in other.items():
+        into[name] = into[name] + quantity if name in into else quantity
+
+
+def _max(into: Resources, other: Resources) -> None:
+    """``maxResourceList``."""
+    for name, quantity in other.items():
+        if name not in into or quantity.cmp(into[name]) > 0:
+            into[name] = quantity
+
+
+def _aggregate(spec: PodSpec, of: Callable[[Container], Resources]) -> Resources:
+    """``aggregateContainerResourcesByFn``: max(sum of containers and sidecars, each init
+    container plus the sidecars started before it)."""
+    result: Resources = {}
+    for c in spec.containers:
+        _add(result, of(c))
+    sidecars: Resources = {}
+    init_peak: Resources = {}
+    for c in spec.init_containers:
+        if c.is_sidecar:
+            _add(result, of(c))
+            _add(sidecars, of(c))
+            use = dict(sidecars)
+        else:
+            use = dict(of(c))
+            _add(use, sidecars)
+        _max(init_peak, use)
+    _max(result, init_peak)
+    return result
+
+
+def _spec(pod: Pod | PodSpec) -> PodSpec:
+    return pod.spec if isinstance(pod, Pod) else pod
+
+
+def pod_requests(pod: Pod | PodSpec, *, exclude_overhead: bool = False) -> Resources:
+    """``PodRequests``: the pod's effective requests, resource name -> quantity."""
+    spec = _spec(pod)
+    requests = _aggregate(spec, lambda c: c.resources.requests)
+    if not exclude_overhead:
+        _add(requests, spec.overhead)
+    return requests
+
+
+def pod_limits(pod: Pod | PodSpec, *, exclude_overhead: bool = False) -> Resources:
+    """``PodLimits``: the pod's effective limits; overhead is added only to non-zero limits."""
+    spec = _spec(pod)
+    limits = _aggregate(spec, lambda c: c.resources.limits)
+    if not exclude_overhead:
+        for name, quantity in spec.overhead.items():
+            if name in limits and not limits[name].is_zero():
+                limits[name] = limits[name] + quantity
+    return limits
+
+
+def template_requests(workload: Deployment | ReplicaSet | PodTemplateSpec) -> Resources:
+    """``PodRequests`` of one pod the workload creates: its template, with the limits
+    standing in for missing requests as ``SetDefaults_Pod`` does when the pod is created."""
+    template = workload if isinstance(workload, PodTemplateSpec) else workload.spec.template
+    spec = copy.deepcopy(template.spec)
+    default_requests_from_limits(spec)
+    return pod_requests(spec)
