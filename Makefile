@@ -10,9 +10,9 @@ BUILD  := _build/html
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements.txt -c requirements-lock.txt
 	$(BIN)/pip install -q --no-build-isolation -e .
 	touch $@
 
