@@ -19,6 +19,7 @@ __all__ = [
     "FieldError",
     "ValidationError",
     "ManifestError",
+    "ImageError",
     "ConformanceError",
     "go_value",
     "aggregate",
@@ -41,6 +42,11 @@ class ManifestError(KbookError):
     def __init__(self, errors: list[str] | str):
         self.errors = [errors] if isinstance(errors, str) else list(errors)
         super().__init__("\n".join(self.errors))
+
+
+class ImageError(KbookError):
+    """An image, layer or layout that cannot be read, or a layer entry that is refused
+    (an unsafe path, a bad whiteout name, a root that would change type, ...)."""
 
 
 class ConformanceError(KbookError):
