@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Sequence
 
 from kbook.errors import KbookError
+
+if TYPE_CHECKING:
+    from kbook.image.layer import Layer
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -27,12 +31,68 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _layer_changes(layers: Sequence[Layer]) -> list[tuple[int, int, int]]:
+    """(adds, changes, removes) per layer: the paths a layer creates, rewrites and takes away
+    from the tree the lower layers leave, applied as an unpacker would (:class:`Tree`)."""
+    from kbook.image.tree import Tree
+
+    tree, out = Tree(), []
+    for i, layer in enumerate(layers):
+        before = set(tree.paths())
+        tree.apply(layer, i)
+        after = set(tree.paths())
+        changed = sum(1 for p in before & after if tree.get(p).layer == i)
+        out.append((len(after - before), changed, len(before - after)))
+    return out
+
+
+def _short(digest: str, full: bool) -> str:
+    return digest if full else digest.removeprefix("sha256:")[:12]
+
+
+def _image_inspect(args: argparse.Namespace) -> int:
+    """``kbook image inspect PATH``: an image's identity and, per layer, its addresses, sizes and changes."""
+    from kbook.image.layout import load_image
+
+    try:
+        stored = load_image(args.path, args.ref)
+        changes = _layer_changes(stored.image.layers)
+    except KbookError as e:
+        print(e, file=sys.stderr)
+        return 1
+    image, full = stored.image, args.no_trunc
+    print(f"ref:       {stored.ref}")
+    print(f"format:    {stored.format}")
+    if stored.manifest is not None:
+        print(f"manifest:  {stored.manifest.digest}")
+    print(f"config:    {stored.config.digest}")
+    print(f"platform:  {image.os}/{image.architecture}")
+    print(f"layers:    {len(image.layers)} ({sum(d.size for d in stored.layers)} bytes of blobs, "
+          f"{sum(layer.size for layer in image.layers)} bytes uncompressed)")
+    rows = [["#", "DIGEST", "DIFF ID", "CHAIN ID", "COMPRESSED", "UNCOMPRESSED", "ADDS", "CHANGES", "REMOVES"]]
+    for i, (layer, desc, chain) in enumerate(zip(image.layers, stored.layers, image.chain_ids)):
+        rows.append([str(i), _short(desc.digest, full), _short(layer.diff_id, full), _short(chain, full),
+                     str(desc.size), str(layer.size), *map(str, changes[i])])
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    print()
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kbook", description="Models of containers and Kubernetes, from the book.")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="load and validate Kubernetes manifests as the API server would")
     v.add_argument("files", nargs="+", metavar="FILE", help="a YAML manifest; - reads standard input")
     v.set_defaults(func=_validate)
+    image = sub.add_parser("image", help="container images: OCI layouts and docker archives")
+    image_sub = image.add_subparsers(dest="image_command", required=True)
+    i = image_sub.add_parser("inspect", help="an image's config, platform and layers with their digests and changes")
+    i.add_argument("path", metavar="PATH", help="an OCI layout (directory or tar) or a docker save archive")
+    i.add_argument("--ref", help="which image, when PATH holds several")
+    i.add_argument("--no-trunc", action="store_true", help="print whole digests")
+    i.set_defaults(func=_image_inspect)
     return parser
 
 

@@ -4,5 +4,6 @@
 """
 
 from kbook.conformance.runner import AREAS, CHECKERS, Case, Checker, Result, check, discover, run, summary
+from kbook.conformance import unionfs as _unionfs  # noqa: F401  registers the unionfs checkers
 
 __all__ = ["AREAS", "CHECKERS", "Case", "Checker", "Result", "check", "discover", "run", "summary"]
