@@ -19,54 +19,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from kbook.image import DIR, FILE, OPAQUE, Entry, Image, Layer, NaiveUnion, UnionFS
+from kbook.image import Image, Layer, NaiveUnion, UnionFS
+from kbook.image.layout import write_oci_layout
+from kbook.image.synthetic import build_layers, sample_paths
+from kbook.image.unpack import unpack
 
 DEPTHS = (1, 10, 25, 50, 100)
-
-
-def build_layers(n_layers: int = 100, n_files: int = 50_000, seed: int = 0) -> list[Layer]:
-    """A layer stack: 80 % of the files in the bottom 5 % of the layers, the rest spread over
-    all of them; 5 % of the files rewritten and 2 % whited out in a later layer; a few
-    directories made opaque near the top (with one new file each)."""
-    rng = np.random.default_rng(seed)
-    dirs = [f"usr/d{a:02d}/s{b}/t{c}" for a in range(20) for b in range(10) for c in range(5)]
-    home = rng.integers(0, len(dirs), n_files)
-    base = max(1, n_layers // 20)
-    born = np.where(rng.random(n_files) < 0.8, rng.integers(0, base, n_files), rng.integers(0, n_layers, n_files))
-    layers: list[list[Entry]] = [[] for _ in range(n_layers)]
-    layers[0] += [Entry(d, DIR, 0o755) for d in dirs]
-    path = [f"{dirs[home[i]]}/f{i}" for i in range(n_files)]
-    for i in range(n_files):
-        layers[born[i]].append(Entry(path[i], FILE, 0o644, data=b"%d\n" % i))
-    later = np.flatnonzero(born < n_layers - 1)
-    changed = rng.choice(later, size=min(len(later), n_files * 7 // 100), replace=False)
-    for k, i in enumerate(changed):
-        layer = int(rng.integers(born[i] + 1, n_layers))
-        if k % 7 < 5:
-            layers[layer].append(Entry(path[i], FILE, 0o600, data=b"rewritten %d\n" % i))
-        else:
-            d, _, name = path[i].rpartition("/")
-            layers[layer].append(Entry(f"{d}/.wh.{name}", FILE))
-    if n_layers > 1:
-        for d in rng.choice(dirs, size=5, replace=False):
-            layers[-1] += [Entry(f"{d}/{OPAQUE}", FILE), Entry(f"{d}/fresh", FILE, data=b"fresh\n")]
-    return [Layer.from_entries(entries) for entries in layers]
-
-
-def sample_paths(fs: UnionFS, n: int, seed: int = 1) -> list[str]:
-    """``n`` file paths in random order: half in the view, a quarter written by some layer
-    but whited out or hidden by an opaque directory, a quarter never created."""
-    rng = np.random.default_rng(seed)
-    present = [p for p in fs.lower.paths() if fs.lower.get(p).type == FILE]
-    written = {e.path for layer in fs.layers for e in layer.entries if e.type == FILE and ".wh." not in e.path}
-    gone = sorted(written.difference(present)) or present
-    sample = [present[i] for i in rng.integers(0, len(present), n // 2)]
-    sample += [gone[i] for i in rng.integers(0, len(gone), n // 4)]
-    sample += [f"{present[i].rpartition('/')[0]}/missing{i}" for i in rng.integers(0, len(present), n - len(sample))]
-    rng.shuffle(sample)
-    return sample
 
 
 def rate(lookup: Callable[[str], object], paths: list[str], min_time: float = 0.2) -> float:
@@ -104,23 +62,17 @@ def best_of(runs: int, fn: Callable[[int], object]) -> float:
     return min(times)
 
 
-def unpack_vs_umoci(layers: list[Layer], workdir: Path) -> None:
+def unpack_vs_umoci(layers: list[Layer], workdir: Path, runs: int = 2) -> None:
     """Unpack the same image with ``kbook.image.unpack.unpack`` and ``umoci raw unpack``
-    (uncompressed layers on both sides, best of 3) and print both times and their ratio."""
-    try:
-        from kbook.image.layout import write_oci_layout
-        from kbook.image.unpack import unpack
-    except ImportError as e:
-        print(f"unpack vs umoci: skipped ({e})")
-        return
+    (uncompressed layers on both sides, best of ``runs``) and print both times and their ratio."""
     umoci = shutil.which("umoci")
     if umoci is None:
         print("unpack vs umoci: skipped (umoci is not installed)")
         return
     layout = workdir / "layout"
     write_oci_layout({"bench": Image(tuple(layers))}, layout, compression=None)
-    ours = best_of(3, lambda run: unpack(layers, workdir / f"kbook-{run}"))
-    theirs = best_of(3, lambda run: subprocess.run(
+    ours = best_of(runs, lambda run: unpack(layers, workdir / f"kbook-{run}"))
+    theirs = best_of(runs, lambda run: subprocess.run(
         [umoci, "raw", "unpack", "--image", f"{layout}:bench", str(workdir / f"umoci-{run}")],
         check=True, capture_output=True))
     files = sum(len(layer.entries) for layer in layers)
@@ -144,7 +96,7 @@ def main() -> None:
         print(f"{depth:>6} {1e6 / merged:>17.2f} {1e6 / naive:>16.1f} {merged / naive:>6.0f}x")
     print()
     with tempfile.TemporaryDirectory(prefix="kbook-bench-") as tmp:
-        unpack_vs_umoci(build_layers(10, 10_000), Path(tmp))
+        unpack_vs_umoci(layers, Path(tmp))
 
 
 if __name__ == "__main__":

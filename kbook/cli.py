@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Sequence
 
 from kbook.errors import KbookError
-
-if TYPE_CHECKING:
-    from kbook.image.layer import Layer
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -31,32 +27,18 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _layer_changes(layers: Sequence[Layer]) -> list[tuple[int, int, int]]:
-    """(adds, changes, removes) per layer: the paths a layer creates, rewrites and takes away
-    from the tree the lower layers leave, applied as an unpacker would (:class:`Tree`)."""
-    from kbook.image.tree import Tree
-
-    tree, out = Tree(), []
-    for i, layer in enumerate(layers):
-        before = set(tree.paths())
-        tree.apply(layer, i)
-        after = set(tree.paths())
-        changed = sum(1 for p in before & after if tree.get(p).layer == i)
-        out.append((len(after - before), changed, len(before - after)))
-    return out
-
-
 def _short(digest: str, full: bool) -> str:
     return digest if full else digest.removeprefix("sha256:")[:12]
 
 
 def _image_inspect(args: argparse.Namespace) -> int:
     """``kbook image inspect PATH``: an image's identity and, per layer, its addresses, sizes and changes."""
+    from kbook.image.changes import layer_changes
     from kbook.image.layout import load_image
 
     try:
         stored = load_image(args.path, args.ref)
-        changes = _layer_changes(stored.image.layers)
+        changes = [(len(c.added), len(c.changed), len(c.removed)) for c in layer_changes(stored.image.layers)]
     except KbookError as e:
         print(e, file=sys.stderr)
         return 1

@@ -1,6 +1,6 @@
 """``kbook.image``: OCI layers and their content addresses, the union view of an image
-with a writable container layer, safe layer application, image layouts and a shared
-content-addressed layer store."""
+with a writable container layer (modelled, and on the kernel's overlayfs), safe layer
+application, image layouts and a shared content-addressed layer store."""
 
 from kbook.image.digest import chain_id, chain_ids, check_digest, sha256_digest
 from kbook.image.image import MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST, Image
@@ -12,8 +12,14 @@ from kbook.image.layout import (
     ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME, LAYOUT_VERSION, Descriptor, StoredImage, layer_descriptor,
     load_image, load_images, read_docker_archive, read_image, read_oci_layout, write_docker_archive, write_oci_layout,
 )
+from kbook.image.overlay import (
+    OverlayMount, OverlayUnavailable, OverlayUnsupported, mount_overlay, overlay_unavailable, overlay_unsupported,
+    upper_changes, write_lowerdirs,
+)
 from kbook.image.store import DOWNLOAD, EXISTS, UNPACK, LayerPull, LayerStore, PullPlan
+from kbook.image.tree import Node, Tree
 from kbook.image.union import NaiveUnion, Stat, UnionFS, UnionFSError
+from kbook.image.unpack import dir_records, materialize, unpack
 
 __all__ = [
     "chain_id", "chain_ids", "check_digest", "sha256_digest",
@@ -26,4 +32,7 @@ __all__ = [
     "LAYOUT_VERSION", "ANNOTATION_REF_NAME", "ANNOTATION_IMAGE_NAME",
     "LayerStore", "PullPlan", "LayerPull", "EXISTS", "UNPACK", "DOWNLOAD",
     "UnionFS", "NaiveUnion", "Stat", "UnionFSError",
+    "Tree", "Node", "unpack", "materialize", "dir_records",
+    "mount_overlay", "OverlayMount", "write_lowerdirs", "upper_changes", "overlay_unavailable", "overlay_unsupported",
+    "OverlayUnavailable", "OverlayUnsupported",
 ]
