@@ -20,6 +20,7 @@ __all__ = [
     "ValidationError",
     "ManifestError",
     "ImageError",
+    "ContainerError",
     "ConformanceError",
     "go_value",
     "aggregate",
@@ -47,6 +48,11 @@ class ManifestError(KbookError):
 class ImageError(KbookError):
     """An image, layer or layout that cannot be read, or a layer entry that is refused
     (an unsafe path, a bad whiteout name, a root that would change type, ...)."""
+
+
+class ContainerError(KbookError):
+    """A container operation the runtime refuses: an invalid lifecycle transition (in the OCI
+    runtime spec's terms), an unknown container, a limit that cannot be set."""
 
 
 class ConformanceError(KbookError):
