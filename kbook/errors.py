@@ -21,6 +21,7 @@ __all__ = [
     "ManifestError",
     "ImageError",
     "ContainerError",
+    "DependencyError",
     "ConformanceError",
     "go_value",
     "aggregate",
@@ -53,6 +54,11 @@ class ImageError(KbookError):
 class ContainerError(KbookError):
     """A container operation the runtime refuses: an invalid lifecycle transition (in the OCI
     runtime spec's terms), an unknown container, a limit that cannot be set."""
+
+
+class DependencyError(KbookError, ValueError):
+    """A version or version constraint that cannot be parsed (PEP 440 and semver operators),
+    or a service or library index that names one badly."""
 
 
 class ConformanceError(KbookError):
