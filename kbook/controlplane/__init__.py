@@ -1,0 +1,1 @@
+"""``kbook.controlplane``: etcd, the API server and the controllers."""

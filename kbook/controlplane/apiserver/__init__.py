@@ -1,0 +1,1 @@
+"""``kbook.controlplane.apiserver``: the Kubernetes API over an etcd store."""
