@@ -38,6 +38,7 @@ from kbook.api.autoscaling import (
     PodsMetricSource,
     ResourceMetricSource,
 )
+from kbook.api.coordination import Lease, LeaseSpec
 from kbook.api.core import (
     Affinity,
     ClientIPConfig,
@@ -81,10 +82,12 @@ from kbook.api.core import (
     WeightedPodAffinityTerm,
 )
 from kbook.api.defaults import default
+from kbook.api.endpoints import EndpointAddress, EndpointPort, Endpoints, EndpointSubset, ObjectReference
 from kbook.api.manifest import dump, dumps, load_file, loads
 from kbook.api.meta import DEFAULT_NAMESPACE, KINDS, KubeObject, ObjectMeta, OwnerReference
 from kbook.api.model import IntOrString
-from kbook.api.resources import pod_limits, pod_requests, template_requests
+from kbook.api.namespace import Namespace, NamespaceSpec, NamespaceStatus
+from kbook.api.resources import pod_limits, pod_qos_class, pod_requests, template_requests
 from kbook.api.selectors import LabelSelector, LabelSelectorRequirement, SelectorError
 from kbook.api.strategy import validate
 
@@ -99,6 +102,7 @@ __all__ = [
     "pod_requests",
     "pod_limits",
     "template_requests",
+    "pod_qos_class",
     # metadata and selectors
     "KubeObject",
     "KINDS",
@@ -150,6 +154,17 @@ __all__ = [
     "ServicePort",
     "SessionAffinityConfig",
     "ClientIPConfig",
+    "Endpoints",
+    "EndpointSubset",
+    "EndpointAddress",
+    "EndpointPort",
+    "ObjectReference",
+    "Namespace",
+    "NamespaceSpec",
+    "NamespaceStatus",
+    # coordination.k8s.io/v1
+    "Lease",
+    "LeaseSpec",
     # apps/v1
     "Deployment",
     "DeploymentSpec",

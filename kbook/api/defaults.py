@@ -18,9 +18,12 @@ from kbook.api.autoscaling import (
     MetricTarget,
     ResourceMetricSource,
 )
+from kbook.api.coordination import Lease
 from kbook.api.core import ClientIPConfig, Container, Node, Pod, PodSpec, Probe, Service, SessionAffinityConfig
+from kbook.api.endpoints import Endpoints
 from kbook.api.meta import KubeObject
 from kbook.api.model import IntOrString
+from kbook.api.namespace import Namespace
 from kbook.quantity import MILLI, Quantity
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "TERMINATION_MESSAGE_PATH_DEFAULT",
     "DEFAULT_CLIENT_IP_SERVICE_AFFINITY_SECONDS",
     "DEFAULT_CPU_UTILIZATION",
+    "LABEL_METADATA_NAME",
 ]
 
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30  # v1.DefaultTerminationGracePeriodSeconds
@@ -39,6 +43,7 @@ DEFAULT_SCHEDULER_NAME = "default-scheduler"  # v1.DefaultSchedulerName
 TERMINATION_MESSAGE_PATH_DEFAULT = "/dev/termination-log"  # v1.TerminationMessagePathDefault
 DEFAULT_CLIENT_IP_SERVICE_AFFINITY_SECONDS = 10800  # v1.DefaultClientIPServiceAffinitySeconds
 DEFAULT_CPU_UTILIZATION = 80  # autoscaling.DefaultCPUUtilization
+LABEL_METADATA_NAME = "kubernetes.io/metadata.name"  # v1.LabelMetadataName
 
 # The image reference grammar of github.com/distribution/reference (regexp.go).
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
@@ -237,6 +242,25 @@ def _default_hpa(hpa: HorizontalPodAutoscaler) -> None:
         spec.behavior.scale_down = _copy_rules(spec.behavior.scale_down, _scale_down_rules())
 
 
+def _default_endpoints(endpoints: Endpoints) -> None:
+    """``SetDefaults_EndpointPort``: protocol TCP."""
+    for subset in endpoints.subsets:
+        for port in subset.ports:
+            port.protocol = port.protocol or "TCP"
+
+
+def _default_namespace(namespace: Namespace) -> None:
+    """``SetDefaults_Namespace`` (the ``kubernetes.io/metadata.name`` label) and
+    ``SetDefaults_NamespaceStatus`` (phase Active)."""
+    if namespace.metadata.name:
+        namespace.metadata.labels[LABEL_METADATA_NAME] = namespace.metadata.name
+    namespace.status.phase = namespace.status.phase or "Active"
+
+
+def _default_lease(lease: Lease) -> None:
+    """Leases have no defaults."""
+
+
 _DEFAULTERS = {
     Pod: _default_pod,
     Node: _default_node,
@@ -244,6 +268,9 @@ _DEFAULTERS = {
     Deployment: _default_deployment,
     ReplicaSet: _default_replica_set,
     HorizontalPodAutoscaler: _default_hpa,
+    Endpoints: _default_endpoints,
+    Namespace: _default_namespace,
+    Lease: _default_lease,
 }
 
 

@@ -18,7 +18,7 @@ from kbook.api.core import Container, Pod, PodSpec, PodTemplateSpec
 from kbook.api.defaults import default_requests_from_limits
 from kbook.quantity import Quantity
 
-__all__ = ["pod_requests", "pod_limits", "template_requests"]
+__all__ = ["pod_requests", "pod_limits", "template_requests", "pod_qos_class"]
 
 Resources = dict[str, Quantity]
 
@@ -88,3 +88,24 @@ def template_requests(workload: Deployment | ReplicaSet | PodTemplateSpec) -> Re
     spec = copy.deepcopy(template.spec)
     default_requests_from_limits(spec)
     return pod_requests(spec)
+
+
+_QOS_RESOURCES = ("cpu", "memory")  # supportedQoSComputeResources
+
+
+def pod_qos_class(pod: Pod) -> str:
+    """``qos.GetPodQOS`` (``pkg/apis/core/helper/qos``): ``BestEffort`` without cpu or
+    memory requests and limits, ``Guaranteed`` when every container limits both and
+    requests equal limits, else ``Burstable``. Pod-level resources are not modelled."""
+    requests: Resources = {}
+    limits: Resources = {}
+    guaranteed = True
+    for c in pod.spec.containers + pod.spec.init_containers:
+        _add(requests, {n: q for n, q in c.resources.requests.items() if n in _QOS_RESOURCES and q.sign() > 0})
+        found = {n: q for n, q in c.resources.limits.items() if n in _QOS_RESOURCES and q.sign() > 0}
+        _add(limits, found)
+        guaranteed = guaranteed and set(found) == set(_QOS_RESOURCES)
+    if not requests and not limits:
+        return "BestEffort"
+    guaranteed = guaranteed and all(n in limits and limits[n].cmp(q) == 0 for n, q in requests.items())
+    return "Guaranteed" if guaranteed and len(requests) == len(limits) else "Burstable"

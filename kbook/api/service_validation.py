@@ -25,7 +25,7 @@ from kbook.api.validation import (
 )
 from kbook.errors import FieldError
 
-__all__ = ["validate_service"]
+__all__ = ["validate_service", "validate_non_special_ip"]
 
 Errors = list[FieldError]
 
@@ -59,7 +59,7 @@ def _validate_service_port(sp: ServicePort, require_name: bool, names: set[str],
     return errs
 
 
-def _special_ip_errors(value: str, path: Path) -> Errors:
+def validate_non_special_ip(value: str, path: Path) -> Errors:
     """``ValidateNonSpecialIP`` (external IPs)."""
     ip = parse_ip_sloppy(value)
     if ip is None:
@@ -172,7 +172,7 @@ def validate_service(svc: Service) -> Errors:
     for i, ip in enumerate(spec.external_ips):
         msgs = is_valid_ip(ip)
         ip_path = sp.child("externalIPs").index(i)
-        errs += each(msgs, ip_path, ip) or _special_ip_errors(ip, ip_path)
+        errs += each(msgs, ip_path, ip) or validate_non_special_ip(ip, ip_path)
     errs += validate_choice(spec.type, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"], sp.child("type"))
     if spec.type == "ClusterIP":
         for i, port in enumerate(spec.ports):

@@ -14,9 +14,15 @@ from kbook.api.apps import Deployment, ReplicaSet
 from kbook.api.apps_validation import validate_deployment, validate_replica_set
 from kbook.api.autoscaling import HorizontalPodAutoscaler
 from kbook.api.autoscaling_validation import validate_horizontal_pod_autoscaler
+from kbook.api.coordination import Lease
+from kbook.api.coordination_validation import validate_lease
 from kbook.api.core import Node, Pod, Service
 from kbook.api.defaults import default
+from kbook.api.endpoints import Endpoints
+from kbook.api.endpoints_validation import validate_endpoints
 from kbook.api.meta import DEFAULT_NAMESPACE, KubeObject
+from kbook.api.namespace import Namespace
+from kbook.api.namespace_validation import validate_namespace
 from kbook.api.node_validation import validate_node
 from kbook.api.pod_validation import validate_pod
 from kbook.api.service_validation import validate_service
@@ -31,6 +37,9 @@ _VALIDATORS: dict[type[KubeObject], Callable[..., list[FieldError]]] = {
     Deployment: validate_deployment,
     ReplicaSet: validate_replica_set,
     HorizontalPodAutoscaler: validate_horizontal_pod_autoscaler,
+    Endpoints: validate_endpoints,
+    Namespace: validate_namespace,
+    Lease: validate_lease,
 }
 
 

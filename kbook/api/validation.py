@@ -43,6 +43,7 @@ __all__ = [
     "validate_annotations",
     "validate_label_selector",
     "validate_object_meta",
+    "STANDARD_FINALIZERS",
 ]
 
 IS_NEGATIVE_ERROR_MSG = "must be greater than or equal to 0"
@@ -172,7 +173,7 @@ def validate_label_selector(
     return errs
 
 
-_STANDARD_FINALIZERS = {"kubernetes", "orphan", "foregroundDeletion"}  # helper.IsStandardFinalizerName
+STANDARD_FINALIZERS = {"kubernetes", "orphan", "foregroundDeletion"}  # helper.IsStandardFinalizerName
 
 
 def _validate_finalizers(finalizers: list[str], path: Path) -> list[FieldError]:
@@ -185,7 +186,7 @@ def _validate_finalizers(finalizers: list[str], path: Path) -> list[FieldError]:
             FieldError.invalid(str(path), finalizers, "finalizer orphan and foregroundDeletion cannot be both set")
         )
     for i, finalizer in enumerate(finalizers):
-        if "/" not in finalizer and finalizer not in _STANDARD_FINALIZERS:
+        if "/" not in finalizer and finalizer not in STANDARD_FINALIZERS:
             errs.append(
                 FieldError.invalid(
                     str(path.index(i)), finalizer, "name is neither a standard finalizer name nor is it fully qualified"

@@ -20,7 +20,7 @@ __all__ = [
     "EQUAL", "GREATER", "LESS", "NOT_EQUAL", "VERSION", "CREATE", "MOD", "VALUE", "LEASE",
     "WatchResponse", "Watch", "WatchHandler", "LeaseGrant", "LeaseTimeToLive",
     "EtcdError", "ErrCompacted", "ErrFutureRev", "ErrLeaseNotFound", "ErrLeaseExist", "ErrKeyNotFound",
-    "ErrDuplicateKey", "ErrTooManyOps", "Store", "prefix_end",
+    "ErrDuplicateKey", "ErrTooManyOps", "ErrEmptyKey", "Store", "prefix_end",
 ]
 
 PUT, DELETE = "PUT", "DELETE"  # mvccpb.Event.EventType
@@ -222,6 +222,11 @@ class ErrDuplicateKey(EtcdError):
 class ErrTooManyOps(EtcdError):
     def __init__(self) -> None:
         super().__init__("etcdserver: too many operations in txn request")
+
+
+class ErrEmptyKey(EtcdError):
+    def __init__(self) -> None:
+        super().__init__("etcdserver: key is not provided")
 
 
 class Store(Protocol):
