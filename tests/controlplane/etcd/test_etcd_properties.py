@@ -72,7 +72,8 @@ def test_watch_stream_is_the_history(ops):
             apply(s, op, leases)
         except EtcdError:
             pass  # a compaction to an old revision, a revoke of a revoked lease
-        assert s.revision - revisions[-1] in (0, 1)
+        # One write or txn adds at most one revision; a tick revokes each expired lease in its own txn.
+        assert s.revision - revisions[-1] in ((0, 1) if op[0] != "time" else range(len(leases) + 1))
         revisions.append(s.revision)
 
     batches = [r for r in responses if r.events]

@@ -1,0 +1,174 @@
+"""The Deployment controller: fenceposts, rollouts under maxSurge/maxUnavailable, Recreate,
+revisions, scaling, conditions."""
+
+from __future__ import annotations
+
+import pytest
+from ctrl_helpers import deployment, fake_kubelet, mark_ready
+
+from kbook.api import IntOrString
+from kbook.controlplane.controllers import deployment_util as du
+from kbook.controlplane.controllers.controller_utils import is_pod_active, is_pod_ready
+from kbook.controlplane.controllers.deployment import DeploymentController
+from kbook.controlplane.controllers.informer import InformerFactory
+from kbook.controlplane.controllers.replicaset import ReplicaSetController
+from kbook.eventlog import EventLog
+
+
+@pytest.mark.parametrize("desired,surge,unavail", [(10, 3, 2), (4, 1, 1), (3, 1, 0), (1, 1, 0)])
+def test_resolve_fenceposts_at_25_percent(desired, surge, unavail):
+    assert du.resolve_fenceposts(IntOrString("25%"), IntOrString("25%"), desired) == (surge, unavail)
+
+
+def test_resolve_fenceposts_zero_zero_means_one_unavailable():
+    assert du.resolve_fenceposts(IntOrString(0), IntOrString("0%"), 5) == (0, 1)
+
+
+def test_compute_hash_is_stable_and_safe():
+    d = deployment("web", 3)
+    h = du.compute_hash(d.spec.template, None)
+    assert h == du.compute_hash(deployment("web", 3).spec.template, None)
+    assert set(h) <= set("bcdfghjklmnpqrstvwxz2456789")
+    assert h != du.compute_hash(d.spec.template, 1)
+    assert h != du.compute_hash(deployment("web", 3, image="nginx:1.28").spec.template, None)
+
+
+def start(env, api, log=None):
+    informers = InformerFactory(env, api, log=log)
+    dc = DeploymentController(env, api, informers=informers, log=log)
+    rsc = ReplicaSetController(env, api, informers=informers, log=log)
+    informers.start()
+    dc.start()
+    rsc.start()
+    return dc
+
+
+def watch_invariants(api, desired, surge, unavailable, armed):
+    """On every pod write: active pods <= desired + surge, and once armed, Ready pods >= desired - unavailable."""
+    seen = {"max_pods": 0, "min_ready": desired}
+
+    def check(event):
+        pods = [p for p in api.list("Pod", "default").items if is_pod_active(p)]
+        ready = sum(is_pod_ready(p) for p in pods)
+        seen["max_pods"] = max(seen["max_pods"], len(pods))
+        if armed["on"]:
+            seen["min_ready"] = min(seen["min_ready"], ready)
+
+    api.watch("Pod", check)
+    return seen
+
+
+def set_image(api, name, image):
+    d = api.get("Deployment", name, "default")
+    d.spec.template.spec.containers[0].image = image
+    api.update(d)
+
+
+@pytest.mark.parametrize("surge,unavailable,max_surge,max_unavail",
+                         [("25%", "25%", 3, 2), (1, 0, 1, 0), (0, 1, 0, 1), ("50%", "50%", 5, 5)])
+def test_rolling_update_respects_surge_and_unavailable(env, api, surge, unavailable, max_surge, max_unavail):
+    log = EventLog()
+    start(env, api, log)
+    fake_kubelet(env, api)
+    armed = {"on": False}
+    seen = watch_invariants(api, 10, max_surge, max_unavail, armed)
+    api.create(deployment("web", 10, surge=surge, unavailable=unavailable))
+    env.run(until=20)
+    d = api.get("Deployment", "web", "default")
+    assert (d.status.replicas, d.status.available_replicas, d.status.updated_replicas) == (10, 10, 10)
+    armed["on"] = True
+    seen["max_pods"] = 0
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=120)
+    d = api.get("Deployment", "web", "default")
+    rss = api.list("ReplicaSet", "default").items
+    assert len(rss) == 2 and sorted(rs.spec.replicas for rs in rss) == [0, 10]
+    assert (d.status.replicas, d.status.updated_replicas, d.status.available_replicas) == (10, 10, 10)
+    assert seen["max_pods"] <= 10 + max_surge
+    assert seen["min_ready"] >= 10 - max_unavail
+    assert seen["max_pods"] == 10 + max_surge or max_surge == 0  # the surge is used
+    new = next(rs for rs in rss if rs.spec.replicas == 10)
+    assert new.metadata.name == f"web-{new.spec.template.metadata.labels['pod-template-hash']}"
+    assert new.metadata.annotations[du.REVISION_ANNOTATION] == "2"
+    assert new.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION] == "10"
+    assert new.metadata.annotations[du.MAX_REPLICAS_ANNOTATION] == str(10 + max_surge)
+    conds = {c.type: (c.status, c.reason) for c in d.status.conditions}
+    assert conds == {"Available": ("True", "MinimumReplicasAvailable"),
+                     "Progressing": ("True", "NewReplicaSetAvailable")}
+    assert d.metadata.annotations[du.REVISION_ANNOTATION] == "2"
+    assert d.status.observed_generation == d.metadata.generation
+
+
+def test_first_steps_of_a_25_percent_rollout(env, api):
+    log = EventLog()
+    start(env, api, log)
+    api.create(deployment("web", 4))
+    env.run(until=1)
+    mark_ready(api, env, api.list("Pod", "default").items)
+    env.run(until=2)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=3)
+    steps = [r.detail for r in log.records if r.verb == "ScalingReplicaSet"]
+    # 4 desired, 25 %: surge 1, unavailable 1. Up to 5 pods, down to 3 available.
+    assert steps[0].startswith("Scaled up replica set web-") and steps[0].endswith("from 0 to 4")
+    assert steps[1].endswith("from 0 to 1")  # the new RS, created at the surge
+    assert steps[2].endswith("from 4 to 3")  # one old pod may go unavailable
+    assert steps[3].endswith("from 1 to 2")  # room again under desired + surge
+
+
+def test_recreate_scales_old_to_zero_first(env, api):
+    log = EventLog()
+    start(env, api, log)
+    fake_kubelet(env, api)
+    api.create(deployment("web", 3, strategy="Recreate"))
+    env.run(until=10)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=30)
+    steps = [r.detail for r in log.records if r.verb == "ScalingReplicaSet"]
+    assert steps[1].endswith("from 3 to 0") and steps[2].endswith("from 0 to 3")
+    d = api.get("Deployment", "web", "default")
+    assert (d.status.updated_replicas, d.status.available_replicas) == (3, 3)
+
+
+def test_rollback_reuses_the_old_replica_set_with_a_new_revision(env, api):
+    start(env, api)
+    fake_kubelet(env, api)
+    api.create(deployment("web", 2))
+    env.run(until=10)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=40)
+    set_image(api, "web", "nginx:1.27")
+    env.run(until=80)
+    rss = {rs.spec.template.spec.containers[0].image: rs for rs in api.list("ReplicaSet", "default").items}
+    assert len(rss) == 2
+    first = rss["nginx:1.27"]
+    assert first.spec.replicas == 2
+    assert first.metadata.annotations[du.REVISION_ANNOTATION] == "3"
+    assert first.metadata.annotations[du.REVISION_HISTORY_ANNOTATION] == "1"
+
+
+def test_scaling_event_and_progress_deadline(env, api):
+    start(env, api)
+    fake_kubelet(env, api, ready=lambda pod: pod.spec.containers[0].image != "nginx:broken")
+    api.create(deployment("web", 2))
+    env.run(until=10)
+    d = api.get("Deployment", "web", "default")
+    d.spec.replicas = 5
+    api.update(d)
+    env.run(until=20)
+    rs = api.list("ReplicaSet", "default").items[0]
+    assert rs.spec.replicas == 5 and rs.metadata.annotations[du.DESIRED_REPLICAS_ANNOTATION] == "5"
+    # A rollout whose pods never become ready times out after progressDeadlineSeconds.
+    d = api.get("Deployment", "web", "default")
+    d.spec.progress_deadline_seconds = 30
+    d.spec.template.spec.containers[0].image = "nginx:broken"
+    api.update(d)
+    env.run(until=45)
+    cond = du.get_condition(api.get("Deployment", "web", "default").status, "Progressing")
+    assert (cond.status, cond.reason) == ("True", "ReplicaSetUpdated")
+    env.run(until=60)
+    d = api.get("Deployment", "web", "default")
+    cond = du.get_condition(d.status, "Progressing")
+    assert (cond.status, cond.reason) == ("False", "ProgressDeadlineExceeded")
+    assert cond.message.endswith("has timed out progressing.")
+    assert du.get_condition(d.status, "Available").status == "True"  # 4 of 5 old pods still serve
