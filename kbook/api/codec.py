@@ -19,7 +19,7 @@ import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Union
 
 from kbook.api.meta import KubeObject
@@ -116,18 +116,32 @@ def fields_of(cls: type) -> dict[str, _Field]:
 
 
 class _At:
-    """Where the decoder is: display path, ``encoding/json`` struct and field stack."""
+    """Where the decoder is: display path, ``encoding/json`` struct and field stack. Built
+    as a chain from the parent; the path and stack are only spelled out for an error."""
 
-    __slots__ = ("path", "struct", "stack", "errors")
+    __slots__ = ("parent", "step", "is_field", "struct", "errors")
 
-    def __init__(self, path: str, struct: str, stack: tuple[str, ...], errors: list[str]) -> None:
-        self.path, self.struct, self.stack, self.errors = path, struct, stack, errors
+    def __init__(self, parent: _At | None, step: str, is_field: bool, struct: str, errors: list[str]) -> None:
+        self.parent, self.step, self.is_field, self.struct, self.errors = parent, step, is_field, struct, errors
+
+    @property
+    def path(self) -> str:
+        if self.parent is None:
+            return self.step
+        parent = self.parent.path
+        return f"{parent}.{self.step}" if self.is_field and parent else parent + self.step
+
+    @property
+    def stack(self) -> tuple[str, ...]:
+        if self.parent is None:
+            return ()
+        return self.parent.stack + (self.step,) if self.is_field else self.parent.stack
 
     def field(self, struct: str, wire: str) -> _At:
-        return _At(f"{self.path}.{wire}" if self.path else wire, struct, self.stack + (wire,), self.errors)
+        return _At(self, wire, True, struct, self.errors)
 
     def item(self, suffix: str) -> _At:
-        return _At(self.path + suffix, self.struct, self.stack, self.errors)
+        return _At(self, suffix, False, self.struct, self.errors)
 
     def type_error(self, what: str, go: str) -> None:
         """``json.UnmarshalTypeError.Error()`` with the decoder's error context."""
@@ -252,10 +266,17 @@ def _decode_quantity(value: Any, at: _At) -> Quantity | None:
     else:
         text = json.dumps(value, separators=(",", ":"))
     try:
-        return Quantity.parse(text)
+        return _parse_quantity(text)
     except QuantityError as e:
         at.errors.append(f"{at.path}: {e}")
         return None
+
+
+@lru_cache(maxsize=4096)
+def _parse_quantity(text: str) -> Quantity:
+    """``Quantity.parse``, remembered: quantities are immutable and a cluster's objects
+    repeat the same few (``100m``, ``128Mi``)."""
+    return Quantity.parse(text)
 
 
 def _decode_struct(cls: type, data: dict[str, Any], at: _At) -> Any:
@@ -267,6 +288,10 @@ def _decode_struct(cls: type, data: dict[str, Any], at: _At) -> Any:
         spec = fields.get(key)
         if spec is None:
             at.errors.append(f"unknown field {go_quote(at.field('', key).path)}")
+            continue
+        kind = spec.type.kind
+        if (kind == "str" and isinstance(value, str)) or (kind == "bool" and isinstance(value, bool)):
+            kwargs[spec.attr] = value  # the common case, without the decoder's bookkeeping
             continue
         decoded = _decode(spec.type, value, at.field(cls.__name__, key))
         if decoded is not None:
@@ -280,7 +305,7 @@ def decode_object(cls: type[KubeObject], data: dict[str, Any], errors: list[str]
     body = WireMap()
     body.update((k, v) for k, v in data.items() if k not in ("apiVersion", "kind"))
     body.duplicates = list(getattr(data, "duplicates", ()))
-    obj: KubeObject = _decode_struct(cls, body, _At("", "", (), errors))
+    obj: KubeObject = _decode_struct(cls, body, _At(None, "", False, "", errors))
     return obj
 
 

@@ -9,10 +9,21 @@ worker per pod), ``kuberuntime_manager.go`` ``SyncPod`` (per container: ensure t
 create, start; restart per ``restartPolicy`` with CrashLoopBackOff) and the status manager
 (the pod's status written through the status subresource; the deletion confirmed once the
 containers are gone).
+
+Talking to the API server fails sometimes (:mod:`kbook.faults`), and the kubelet carries on
+as upstream does: its pods come through a client-go reflector (``LIST`` then ``WATCH``
+``spec.nodeName=<node>``, retried with the ListAndWatch backoff, a fresh ``LIST`` after a
+watch ends); registration is retried 200 ms after a failure, doubling up to 7 s; a node
+status update is tried ``nodeStatusUpdateRetry`` = 5 times per period; the lease controller
+updates the lease it last wrote (no GET), falls back to GET-or-create with a backoff of
+200 ms doubling to 7 s, tries an update 5 times (``maxUpdateRetries``) and otherwise waits
+for the next renew interval; a pod status or the final deletion that fails is retried by
+the status manager every ``syncPeriod`` (10 s).
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +38,10 @@ from kbook.api import (
 )
 from kbook.container import SIGTERM, ContainerConfig, ModelRuntime, container_resources
 from kbook.container.runtime import Host
-from kbook.controlplane.apiserver.types import DELETED, ERROR, API, APIError, NotFound, WatchEvent, WatchHandle
+from kbook.controlplane.apiserver.types import (
+    ADDED, DELETED, MODIFIED, API, AlreadyExists, APIError, Conflict, NotFound, WatchEvent,
+)
+from kbook.controlplane.controllers.informer import EventHandler, SharedInformer
 from kbook.errors import KbookError
 from kbook.eventlog import EventLog
 from kbook.image import Image, LayerStore
@@ -40,6 +54,7 @@ from kbook.quantity import Quantity
 __all__ = [
     "Kubelet", "NODE_LEASE_NAMESPACE", "NODE_LEASE_DURATION_SECONDS", "NODE_LEASE_RENEW_INTERVAL_FRACTION",
     "NODE_STATUS_UPDATE_FREQUENCY", "NODE_STATUS_REPORT_FREQUENCY", "MAX_PODS", "DEFAULT_BANDWIDTH",
+    "NODE_STATUS_UPDATE_RETRY", "STATUS_SYNC_PERIOD",
     "EXIT_AFTER_ANNOTATION", "EXIT_CODE_ANNOTATION",
 ]
 
@@ -49,6 +64,11 @@ NODE_LEASE_RENEW_INTERVAL_FRACTION = 0.25  # kubelet.go nodeLeaseRenewIntervalFr
 NODE_STATUS_UPDATE_FREQUENCY = 10.0  # nodeStatusUpdateFrequency
 NODE_STATUS_REPORT_FREQUENCY = 300.0  # nodeStatusReportFrequency (5 min when the update frequency is default)
 MAX_PODS = 110  # maxPods
+NODE_STATUS_UPDATE_RETRY = 5  # kubelet.go nodeStatusUpdateRetry
+STATUS_SYNC_PERIOD = 10.0  # status_manager.go syncPeriod: failed pod status writes are retried this often
+LEASE_MAX_UPDATE_RETRIES = 5  # component-helpers/apimachinery/lease maxUpdateRetries
+LEASE_MAX_BACKOFF = 7.0  # lease controller maxBackoff (seconds)
+REGISTER_MAX_STEP = 7.0  # registerWithAPIServer: 100 ms doubling, capped at 7 s
 DEFAULT_BANDWIDTH = 12_500_000.0  # bytes/s (100 Mbit/s): a model choice, not a Kubernetes default
 DEFAULT_CAPACITY = {"cpu": "4", "memory": "16Gi", "pods": str(MAX_PODS)}
 
@@ -79,6 +99,9 @@ class _PodWorker:
     sandbox_ready: bool = False
     terminating: bool = False  # being deleted
     gone: bool = False  # the API object no longer exists
+    status_pending: bool = False  # a status write failed; the status manager retries it
+    terminal: bool = False  # the status to write is the final one (containers killed)
+    finished: bool = False  # killed; the final status and the deletion are left to write
     live: dict[str, str] = field(default_factory=dict)  # container name -> runtime id
     exits: dict[str, simpy.Event] = field(default_factory=dict)  # container name -> exit, while running
 
@@ -130,7 +153,9 @@ class Kubelet:
         self._ips: Iterator[ipaddress.IPv4Address | ipaddress.IPv6Address] = iter(
             list(ipaddress.ip_network(pod_cidr).hosts())[1:])  # .1 is the bridge's gateway
         self._stopped = env.event()
-        self._watch: WatchHandle | None = None
+        self._informer: SharedInformer | None = None
+        self._reflector_rng = rng.spawn(1)[0]  # backoff jitter, apart from the runtime's draws
+        self._lease: Lease | None = None  # the lease as last written (the lease controller's latestLease)
         self._last_report = -np.inf
 
     @property
@@ -139,7 +164,7 @@ class Kubelet:
 
     @property
     def running(self) -> bool:
-        return self._watch is not None and not self._stopped.triggered
+        return self._informer is not None and not self._stopped.triggered
 
     def _record(self, verb: str, obj: str, detail: str = "") -> None:
         if self.log is not None:
@@ -149,20 +174,25 @@ class Kubelet:
 
     def start(self) -> None:
         """Register the node, start heartbeating, and list and watch this node's pods."""
+        if self._informer is not None:
+            return
         self.env.process(self._node_status_loop())
         self.env.process(self._lease_loop())
-        selector = f"spec.nodeName={self.node_name}"
-        pods = self.api.list("Pod", field_selector=selector)
-        for pod in pods.items:
-            self._on_pod(WatchEvent("ADDED", pod))
-        self._watch = self.api.watch("Pod", self._on_pod, resource_version=pods.resource_version,
-                                     field_selector=selector)
+        self.env.process(self._status_sync_loop())
+        self._informer = SharedInformer(self.env, self.api, "Pod", field_selector=f"spec.nodeName={self.node_name}",
+                                        log=self.log, rng=self._reflector_rng, synchronous=True,
+                                        component=self.component)
+        self._informer.add_event_handler(EventHandler(
+            on_add=lambda pod: self._on_pod(WatchEvent(ADDED, pod)),
+            on_update=lambda old, pod: self._on_pod(WatchEvent(MODIFIED, pod)),
+            on_delete=lambda pod: self._on_pod(WatchEvent(DELETED, pod))))
+        self._informer.start()
 
     def stop(self) -> None:
         """The kubelet dies: no more lease renewals, node status or pod syncs. Its containers
         are left as they are."""
-        if self._watch is not None:
-            self._watch.stop()
+        if self._informer is not None:
+            self._informer.stop()
         if not self._stopped.triggered:
             self._stopped.succeed()
             for worker in self.pods.values():
@@ -193,8 +223,20 @@ class Kubelet:
                   for ref in self.layer_store.refs]
         return sorted(images, key=lambda i: -i.size_bytes)[:_NODE_STATUS_MAX_IMAGES]
 
-    def _register(self) -> None:
-        """``registerWithAPIServer``: create the Node (an existing one is taken over)."""
+    def _register(self) -> Generator[Any, Any, bool]:
+        """``registerWithAPIServer``: try to create the Node (an existing one is taken over)
+        until it works, waiting 200 ms after the first failure, doubling up to 7 s (upstream
+        sleeps a step of 100 ms before every try and doubles it); False if the kubelet
+        stopped first."""
+        step = 0.1
+        while not self._try_register():
+            step = min(step * 2, REGISTER_MAX_STEP)
+            if not (yield from self._sleep(step)):
+                return False
+        return True
+
+    def _try_register(self) -> bool:
+        """``tryRegisterWithAPIServer``."""
         node = Node(metadata=ObjectMeta(name=self.node_name, labels=dict(self.labels)),
                     status=NodeStatus(capacity=dict(self.capacity), allocatable=dict(self.allocatable),
                                       conditions=self._node_conditions([]),
@@ -206,8 +248,12 @@ class Kubelet:
         try:
             self.api.create(node)
             self._record("RegisterNode", f"node/{self.node_name}")
-        except APIError as e:
+        except AlreadyExists as e:
             self._record("RegisterNode", f"node/{self.node_name}", f"{e.reason}: {e.message}")
+        except APIError as e:
+            self._record("RegisterNodeFailed", f"node/{self.node_name}", f"{e.reason}: {e.message}")
+            return False
+        return True
 
     def _update_node_status(self) -> None:
         """``tryUpdateNodeStatus``: refresh the conditions' heartbeats; write when something
@@ -225,42 +271,95 @@ class Kubelet:
         self._record("UpdateNodeStatus", f"node/{self.node_name}", "Ready=True")
 
     def _node_status_loop(self) -> Generator[Any, Any, None]:
-        self._register()
+        if not (yield from self._register()):
+            return
         while True:
-            try:
-                self._update_node_status()
-            except APIError as e:
-                self._record("UpdateNodeStatusFailed", f"node/{self.node_name}", f"{e.reason}: {e.message}")
+            # updateNodeStatus: nodeStatusUpdateRetry tries, then wait for the next period
+            for _ in range(NODE_STATUS_UPDATE_RETRY):
+                try:
+                    self._update_node_status()
+                    break
+                except APIError as e:
+                    self._record("UpdateNodeStatusFailed", f"node/{self.node_name}", f"{e.reason}: {e.message}")
             if not (yield from self._sleep(self.status_update_frequency)):
                 return
 
-    def _renew_lease(self) -> None:
-        """The node lease controller: create the Lease, then move its ``renewTime``."""
-        name, now = f"lease/{NODE_LEASE_NAMESPACE}/{self.node_name}", micro_timestamp(self.env.now)
-        try:
-            lease = self.api.get("Lease", self.node_name, NODE_LEASE_NAMESPACE)
-        except NotFound:
-            node = self.api.get("Node", self.node_name)
-            owner = OwnerReference(api_version="v1", kind="Node", name=self.node_name, uid=node.metadata.uid)
-            self.api.create(Lease(
-                metadata=ObjectMeta(name=self.node_name, namespace=NODE_LEASE_NAMESPACE, owner_references=[owner]),
-                spec=LeaseSpec(holder_identity=self.node_name, lease_duration_seconds=NODE_LEASE_DURATION_SECONDS,
-                               renew_time=now)))
-            self._record("CreateLease", name, now)
-            return
+    def _new_lease(self, base: Lease | None) -> Lease:
+        """``newLease``: ``base`` (or a new Lease) held by this node and renewed now, owned by
+        the Node once its uid can be read (``SetNodeOwnerFunc``, tried on every renewal)."""
+        if base is None:
+            lease = Lease(metadata=ObjectMeta(name=self.node_name, namespace=NODE_LEASE_NAMESPACE), spec=LeaseSpec())
+        else:
+            lease = Lease(metadata=copy.deepcopy(base.metadata), spec=copy.deepcopy(base.spec))
         lease.spec.holder_identity = self.node_name
         lease.spec.lease_duration_seconds = NODE_LEASE_DURATION_SECONDS
-        lease.spec.renew_time = now
-        self.api.update(lease)
-        self._record("RenewLease", name, now)
+        lease.spec.renew_time = micro_timestamp(self.env.now)
+        if not lease.metadata.owner_references:
+            try:
+                node = self.api.get("Node", self.node_name)
+                lease.metadata.owner_references = [OwnerReference(api_version="v1", kind="Node", name=self.node_name,
+                                                                  uid=node.metadata.uid)]
+            except APIError as e:
+                self._record("SetLeaseOwnerFailed", self._lease_name, f"{e.reason}: {e.message}")
+        return lease
+
+    @property
+    def _lease_name(self) -> str:
+        return f"lease/{NODE_LEASE_NAMESPACE}/{self.node_name}"
+
+    def _ensure_lease(self) -> tuple[Lease, bool]:
+        """``ensureLease``: GET the lease, create it when absent; (lease, created)."""
+        try:
+            return self.api.get("Lease", self.node_name, NODE_LEASE_NAMESPACE), False
+        except NotFound:
+            lease = self.api.create(self._new_lease(None))
+            self._record("CreateLease", self._lease_name, lease.spec.renew_time)
+            return lease, True
+
+    def _backoff_ensure_lease(self) -> Generator[Any, Any, tuple[Lease | None, bool]]:
+        """``backoffEnsureLease``: ``ensureLease`` until it works, waiting 200 ms after the
+        first failure, doubling up to 7 s; (None, False) if the kubelet stopped first."""
+        sleep = 0.1
+        while True:
+            try:
+                return self._ensure_lease()
+            except APIError as e:
+                sleep = min(2 * sleep, LEASE_MAX_BACKOFF)
+                self._record("EnsureLeaseFailed", self._lease_name,
+                             f"{e.reason}: {e.message}; will retry in {go_duration(sleep)}")
+                if not (yield from self._sleep(sleep)):
+                    return None, False
+
+    def _retry_update_lease(self, base: Lease) -> Generator[Any, Any, bool]:
+        """``retryUpdateLease``: up to ``maxUpdateRetries`` updates; a Conflict GETs the
+        lease again first."""
+        for _ in range(LEASE_MAX_UPDATE_RETRIES):
+            try:
+                self._lease = self.api.update(self._new_lease(base))
+                self._record("RenewLease", self._lease_name, self._lease.spec.renew_time)
+                return True
+            except APIError as e:
+                self._record("RenewLeaseFailed", self._lease_name, f"{e.reason}: {e.message}")
+                if isinstance(e, Conflict):
+                    fresh, _ = yield from self._backoff_ensure_lease()
+                    if fresh is None:
+                        return False
+                    base = fresh
+        return False
+
+    def _sync_lease(self) -> Generator[Any, Any, None]:
+        """The node lease controller's ``sync``: update the lease last written (no GET);
+        failing that, ensure it exists and update it (not right after creating it)."""
+        if self._lease is not None and (yield from self._retry_update_lease(self._lease)):
+            return
+        lease, created = yield from self._backoff_ensure_lease()
+        self._lease = lease
+        if lease is not None and not created:
+            yield from self._retry_update_lease(lease)
 
     def _lease_loop(self) -> Generator[Any, Any, None]:
         while True:
-            try:
-                self._renew_lease()
-            except APIError as e:
-                self._record("RenewLeaseFailed", f"lease/{NODE_LEASE_NAMESPACE}/{self.node_name}",
-                             f"{e.reason}: {e.message}")
+            yield from self._sync_lease()
             if not (yield from self._sleep(self.lease_renew_interval)):
                 return
 
@@ -270,9 +369,6 @@ class Kubelet:
         """The pod watch (``spec.nodeName`` = this node): start a worker for a new pod, tell
         it when the pod is being deleted or is gone."""
         if self._stopped.triggered:
-            return
-        if event.type == ERROR:
-            self._record("WatchError", "pod", str(event.object))
             return
         pod: Pod = event.object
         worker = self.pods.get(pod.metadata.uid or pod.key)
@@ -298,20 +394,30 @@ class Kubelet:
     def _event(self, worker: _PodWorker, reason: str, message: str) -> None:
         self._record(reason, f"pod/{worker.pod.key}", message)
 
-    def _sync_status(self, worker: _PodWorker, terminal: bool = False) -> None:
-        """The status manager: write the pod's status as the kubelet sees it."""
+    def _sync_status(self, worker: _PodWorker, terminal: bool = False) -> bool:
+        """The status manager: write the pod's status as the kubelet sees it. A failed write
+        is left to :meth:`_status_sync_loop`; False then."""
+        worker.terminal |= terminal
         if worker.gone:
-            return
-        meta = worker.pod.metadata
+            return True
         try:
-            pod = self.api.get("Pod", meta.name, meta.namespace)
+            self._write_status(worker)
         except NotFound:
             worker.gone = True
-            return
+        except APIError as e:
+            worker.status_pending = True
+            self._record("UpdatePodStatusFailed", f"pod/{worker.pod.key}", f"{e.reason}: {e.message}")
+            return False
+        worker.status_pending = False
+        return True
+
+    def _write_status(self, worker: _PodWorker) -> None:
+        meta = worker.pod.metadata
+        pod = self.api.get("Pod", meta.name, meta.namespace)
         if meta.uid and pod.metadata.uid != meta.uid:
             worker.gone = True
             return
-        phase = pod_phase(worker.containers, pod.spec.restart_policy, terminal)
+        phase = pod_phase(worker.containers, pod.spec.restart_policy, worker.terminal)
         status = pod.status
         status.phase = phase
         status.conditions = pod_conditions(worker.containers, phase, worker.sandbox_ready, status.conditions,
@@ -464,15 +570,35 @@ class Kubelet:
                 record.state = {"terminated": _terminated(state.exit_code or 0, False, started, self.env.now,
                                                           container_id)}
                 record.ready = False
-        self._sync_status(worker, terminal=True)
-        del self.pods[worker.uid]
+        worker.finished = True
+        self._finish(worker)
+
+    def _finish(self, worker: _PodWorker) -> None:
+        """The status manager on a killed pod: write the final status, then delete the pod
+        with grace 0 (``canBeDeleted``); what fails is retried every ``syncPeriod``."""
+        if not self._sync_status(worker, terminal=True):
+            return
         if not worker.gone:
             meta = worker.pod.metadata
             try:
                 self.api.delete("Pod", meta.name, meta.namespace, grace_period_seconds=0)
             except NotFound:
                 pass
+            except APIError as e:
+                self._record("DeletePodFailed", f"pod/{worker.pod.key}", f"{e.reason}: {e.message}")
+                return
             self._record("DeletePod", f"pod/{worker.pod.key}", "grace period 0")
+        self.pods.pop(worker.uid, None)
+
+    def _status_sync_loop(self) -> Generator[Any, Any, None]:
+        """The status manager's ``syncBatch`` ticker: every ``syncPeriod``, write again what
+        failed to be written."""
+        while (yield from self._sleep(STATUS_SYNC_PERIOD)):
+            for worker in list(self.pods.values()):
+                if worker.finished:
+                    self._finish(worker)
+                elif worker.status_pending:
+                    self._sync_status(worker)
 
 
 def _process_args(spec: Container, image: Image) -> tuple[str, ...]:

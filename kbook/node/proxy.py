@@ -13,6 +13,10 @@ Endpoints come from Pods (``source="pods"``, the default: what the EndpointSlice
 would publish, :func:`~kbook.node.endpoints.endpoints_from_pods`) or from v1 Endpoints
 objects (``source="endpoints"``, written by an endpoints controller); either way they apply
 as soon as a watch event arrives (``--iptables-min-sync-period`` is not modelled).
+
+Services and Pods (or Endpoints) come through client-go reflectors
+(:class:`~kbook.controlplane.controllers.informer.SharedInformer`): a failed LIST or WATCH,
+or a watch that ends, is retried with the ListAndWatch backoff and a fresh LIST.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import numpy as np
 import simpy
 
 from kbook.api import Endpoints, Pod, Service
-from kbook.controlplane.apiserver.types import DELETED, ERROR, API, WatchEvent, WatchHandle
+from kbook.controlplane.apiserver.types import ADDED, DELETED, ERROR, MODIFIED, API, WatchEvent
+from kbook.controlplane.controllers.informer import EventHandler, SharedInformer
 from kbook.errors import KbookError
 from kbook.eventlog import EventLog
 from kbook.node.endpoints import Endpoint, endpoints_from_object, endpoints_from_pods, usable
@@ -41,6 +46,13 @@ def iptables_pick(endpoints: list[Endpoint], rng: np.random.Generator) -> Endpoi
         if rng.random() < float(probability(n - i)):
             return endpoint
     return endpoints[-1]
+
+
+def _selects(service: Service, pod: Pod) -> bool:
+    """Whether ``service``'s selector picks ``pod`` (a Service without one picks none)."""
+    selector = service.spec.selector
+    return (bool(selector) and pod.metadata.namespace == service.metadata.namespace
+            and all(pod.metadata.labels.get(k) == v for k, v in selector.items()))
 
 
 class KubeProxy:
@@ -64,27 +76,35 @@ class KubeProxy:
         self.pods: dict[str, Pod] = {}
         self.endpoints_objects: dict[str, Endpoints] = {}
         self.endpoints: dict[str, dict[str, list[Endpoint]]] = {}  # service key -> port name -> endpoints
+        self._selected: dict[str, dict[str, Pod]] = {}  # service key -> pods its selector picks, by key
         self._affinity: dict[tuple[str, str, str], tuple[Endpoint, float]] = {}  # (svc, port, client) -> last
         self._last_rr: dict[tuple[str, str], Endpoint] = {}
-        self._watches: list[WatchHandle] = []
+        self._informers: list[SharedInformer] = []
+        self._reflector_rng = rng.spawn(1)[0]  # backoff jitter, apart from the picks' draws
 
     @property
     def component(self) -> str:
         return f"kube-proxy/{self.node_name}" if self.node_name else "kube-proxy"
 
     def start(self) -> None:
-        """List and watch Services and Pods (or Endpoints)."""
+        """List and watch Services and Pods (or Endpoints), retrying with backoff."""
+        if self._informers:
+            return
         source = ("Pod", self._on_pod) if self.source == PODS else ("Endpoints", self._on_endpoints)
         for kind, handler in (("Service", self._on_service), source):
-            listed = self.api.list(kind)
-            for obj in listed.items:
-                handler(WatchEvent("ADDED", obj))
-            self._watches.append(self.api.watch(kind, handler, resource_version=listed.resource_version))
+            informer = SharedInformer(self.env, self.api, kind, log=self.log, rng=self._reflector_rng,
+                                      synchronous=True, component=self.component)
+            informer.add_event_handler(EventHandler(
+                on_add=lambda obj, h=handler: h(WatchEvent(ADDED, obj)),
+                on_update=lambda old, obj, h=handler: h(WatchEvent(MODIFIED, obj)),
+                on_delete=lambda obj, h=handler: h(WatchEvent(DELETED, obj))))
+            self._informers.append(informer)
+            informer.start()
 
     def stop(self) -> None:
-        for watch in self._watches:
-            watch.stop()
-        self._watches.clear()
+        for informer in self._informers:
+            informer.stop()
+        self._informers.clear()
 
     # --- watches ---------------------------------------------------------------------------
 
@@ -95,22 +115,33 @@ class KubeProxy:
         if event.type == DELETED:
             self.services.pop(service.key, None)
             self.endpoints.pop(service.key, None)
+            self._selected.pop(service.key, None)
         else:
             self.services[service.key] = service
+            self._selected[service.key] = {key: pod for key, pod in self.pods.items() if _selects(service, pod)}
             self._sync(service)
 
     def _on_pod(self, event: WatchEvent) -> None:
+        """Incremental, as the endpoints change tracker is: only the Services whose selector
+        picks the pod (before or after the change) are synced again."""
         if event.type == ERROR:
             return
         pod: Pod = event.object
+        key = pod.key
         if event.type == DELETED:
-            self.pods.pop(pod.key, None)
+            self.pods.pop(key, None)
         else:
-            self.pods[pod.key] = pod
-        namespace = pod.metadata.namespace
-        for service in self.services.values():
-            if service.metadata.namespace == namespace:
-                self._sync(service)
+            self.pods[key] = pod
+        for service_key, service in self.services.items():
+            selected = self._selected[service_key]
+            was = key in selected
+            if event.type != DELETED and _selects(service, pod):
+                selected[key] = pod
+            elif was:
+                del selected[key]
+            else:
+                continue
+            self._sync(service)
 
     def _on_endpoints(self, event: WatchEvent) -> None:
         if event.type == ERROR:
@@ -125,7 +156,7 @@ class KubeProxy:
 
     def _sync(self, service: Service) -> None:
         if self.source == PODS:
-            endpoints = endpoints_from_pods(service, self.pods.values())
+            endpoints = endpoints_from_pods(service, self._selected[service.key].values())
         else:
             obj = self.endpoints_objects.get(service.key)
             endpoints = endpoints_from_object(service, obj) if obj else {p.name: [] for p in service.spec.ports}

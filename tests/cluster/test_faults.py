@@ -1,4 +1,4 @@
-"""FaultyAPI: dropped requests, late watch delivery, watches that time out."""
+"""FaultyAPI: dropped requests, lost responses, late watch delivery, watches that time out."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 import simpy
 
-from kbook.api import Namespace, ObjectMeta
+from kbook.api import Container, Namespace, ObjectMeta, Pod, PodSpec
 from kbook.controlplane.apiserver import APIServer
+from kbook.controlplane.apiserver.types import AlreadyExists, NotFound
 from kbook.controlplane.controllers.informer import SharedInformer
 from kbook.controlplane.etcd import EmbeddedEtcd
+from kbook.errors import KbookError
 from kbook.eventlog import EventLog
-from kbook.faults import Faults, FaultyAPI, Timeout
+from kbook.faults import Faults, FaultsError, FaultyAPI, Timeout
 
 
 def setup(faults: Faults, seed: int = 0) -> tuple[simpy.Environment, APIServer, FaultyAPI, EventLog]:
@@ -81,7 +83,80 @@ def test_a_timed_out_watch_makes_the_informer_list_again():
     assert informer.indexer.keys() == ["a", "b"]
 
 
-@pytest.mark.parametrize("bad", [dict(drop=1.5), dict(latency=-1), dict(watch_timeout=0)])
+@pytest.mark.parametrize("bad", [dict(drop=1.5), dict(latency=-1), dict(watch_timeout=0), dict(lose_response=-0.1),
+                                 dict(drop="0.5"), dict(latency=float("nan")), dict(lose_response=True),
+                                 dict(latency=float("inf")), dict(watch_timeout="5")])
 def test_faults_are_checked(bad):
-    with pytest.raises(ValueError):
+    (field, value), = bad.items()
+    with pytest.raises(FaultsError, match=f"^{field}: ") as err:
         Faults(**bad)
+    assert isinstance(err.value, KbookError) and isinstance(err.value, ValueError)
+
+
+def test_a_lost_response_commits_the_write_and_times_out_anyway():
+    env, api, faulty, log = setup(Faults(lose_response=1.0))
+    with pytest.raises(Timeout):
+        faulty.create(ns("a"))
+    assert [n.metadata.name for n in api.list("Namespace").items] == ["a"]  # it happened
+    assert [(r.component, r.verb, r.object, r.detail) for r in log.records] == [
+        ("faults", "LoseResponse", "namespace/a", "test: create (committed)")]
+    assert faulty.get("Namespace", "a").metadata.name == "a"  # reads are not affected
+    with pytest.raises(AlreadyExists):  # the imperative retry of a named create
+        faulty.create(ns("a"))
+    with pytest.raises(Timeout):
+        faulty.delete("Namespace", "a")
+    with pytest.raises(NotFound):
+        api.get("Namespace", "a")
+
+
+def test_lose_response_makes_a_retried_create_duplicate():
+    """The classic non-idempotent retry: create with generateName, time out, create again."""
+    env, api, faulty, log = setup(Faults(lose_response=0.5), seed=3)
+
+    def create_with_retries(attempts: int = 10) -> Pod:
+        pod = Pod(metadata=ObjectMeta(generate_name="job-", namespace="default", labels={"run": "once"}),
+                  spec=PodSpec(containers=[Container(name="main", image="busybox:1.36")]))
+        for _ in range(attempts):
+            try:
+                return faulty.create(pod)
+            except Timeout:
+                continue
+        raise AssertionError("no attempt got a response")
+
+    create_with_retries()
+    pods = api.list("Pod", "default").items
+    lost = [r for r in log.records if r.verb == "LoseResponse"]
+    assert len(lost) >= 1 and len(pods) == len(lost) + 1  # one pod per attempt: duplicates
+    assert {r.object for r in lost} < {f"pod/{p.key}" for p in pods}  # each lost response names its pod
+
+    # The declarative way: look first, create only what is missing; a lost response is
+    # then harmless (the next pass sees the object).
+    env, api, faulty, log = setup(Faults(lose_response=1.0))
+    for _ in range(3):
+        if not faulty.list("Pod", "default", label_selector="run=once").items:
+            try:
+                faulty.create(Pod(metadata=ObjectMeta(generate_name="job-", namespace="default",
+                                                      labels={"run": "once"}),
+                                  spec=PodSpec(containers=[Container(name="main", image="busybox:1.36")])))
+            except Timeout:
+                pass
+    assert len(api.list("Pod", "default").items) == 1
+
+
+def test_lose_response_keeps_refused_writes_and_other_faults_draws():
+    env, api, faulty, log = setup(Faults(lose_response=1.0))
+    api.create(ns("a"))
+    with pytest.raises(AlreadyExists):  # refused by the server: its own error, no LoseResponse
+        faulty.create(ns("a"))
+    assert log.records == []
+
+    def drops(faults: Faults) -> list[str]:
+        _, _, f, lg = setup(faults, seed=5)
+        for i in range(30):
+            try:
+                f.get("Namespace", f"n{i}")
+            except (Timeout, NotFound):
+                pass
+        return [r.object for r in lg.records if r.verb == "Drop"]
+
+    assert drops(Faults(drop=0.3)) == drops(Faults(drop=0.3, lose_response=0.9))  # reads draw no loss

@@ -5,10 +5,12 @@ and the etcd3 storage (``storage/etcd3/store.go``) implement them.
 Simplifications, each deliberate: no admission (a namespace need not exist), no update
 validation beyond ``metadata.uid`` and finalizers on deleting objects (so a scheduler may
 set ``spec.nodeName`` with an update or patch instead of a Binding), status writes take
-only ``status``, watches read etcd directly (no watch cache; an expired start is
-reported in the cache's words), and Pod graceful deletion is two steps: a DELETE stamps
-``deletionTimestamp = now + grace`` and keeps the pod; a DELETE with grace 0 (the kubelet
-confirming) removes it.
+only ``status`` (and a Deployment's annotations), watches are served by one watch cache
+per resource that replays a past start from etcd's own history (no ring buffer; an
+expired start is reported in the cache's words; see
+:mod:`~kbook.controlplane.apiserver.watch`), and Pod graceful deletion is two steps: a
+DELETE stamps ``deletionTimestamp = now + grace`` and keeps the pod; a DELETE with grace 0
+(the kubelet confirming) removes it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from kbook.controlplane.apiserver.resources import Resource, resource_for, resou
 from kbook.controlplane.apiserver.selectors import matcher
 from kbook.controlplane.apiserver.storage import Storage, Stored, encode
 from kbook.controlplane.apiserver.types import ADDED, BadRequest, NotFound, ObjectList, WatchHandler
-from kbook.controlplane.apiserver.watch import Watcher
+from kbook.controlplane.apiserver.watch import Cacher, Watcher, index_value
+from kbook.controlplane.etcd.embedded import EmbeddedEtcd
 from kbook.controlplane.etcd.types import Store
 from kbook.errors import FieldError, go_value
 
@@ -63,6 +66,7 @@ class APIServer:
         self.clock = clock or (lambda: 0.0)
         self._rng = rng if rng is not None else np.random.default_rng(0)
         self._rng_lock = threading.Lock()
+        self._cachers: dict[str, Cacher] = {}  # by resource prefix
 
     # -- reads --------------------------------------------------------------------------
 
@@ -89,15 +93,28 @@ class APIServer:
         matches = matcher(res.cls, label_selector, field_selector)
         prefix = res.list_prefix(namespace)
         requested = _parse_resource_version(resource_version)
-        watcher = Watcher(res.cls, handler, matches, requested)
+        selective = bool(label_selector or field_selector)
+        watcher = Watcher(res.cls, handler, matches if selective else None, requested, prefix,
+                          index_value(res.cls, field_selector))
         if requested == 0:
             items, revision = Storage(self.store, res.cls).list(prefix)
             for obj in items:
                 if matches(obj):
                     watcher.send(ADDED, obj)
             requested = revision
-        watcher.start(self.store, prefix, requested + 1)
+        watcher.start(self.store, requested + 1, self._cacher(res))
         return watcher
+
+    def _cacher(self, res: Resource) -> Cacher | None:
+        """The resource's watch cache, over the embedded store only: the cache relies on its
+        watches answering synchronously (a real etcd's answer comes on another thread, so
+        there each client keeps its own etcd watch)."""
+        if not isinstance(self.store, EmbeddedEtcd):
+            return None
+        cacher = self._cachers.get(res.prefix)
+        if cacher is None:
+            cacher = self._cachers[res.prefix] = Cacher(self.store, res.cls, res.prefix + "/")
+        return cacher
 
     # -- writes -------------------------------------------------------------------------
 
@@ -146,7 +163,8 @@ class APIServer:
         return self._guaranteed_update(res, res.namespace(obj.metadata.namespace), name, mutate)
 
     def update_status(self, obj: KubeObject) -> KubeObject:
-        """The ``status`` subresource: only ``status`` changes; generation stays."""
+        """The ``status`` subresource: ``status`` changes (and a Deployment's annotations,
+        :func:`~kbook.controlplane.apiserver.strategy.prepare_for_status_update`); generation stays."""
         res = resource_of(type(obj))
         if not strategy.has_status(res.cls):
             raise NotFound("the server could not find the requested resource")
@@ -156,6 +174,7 @@ class APIServer:
             _check_resource_version(res, name, rv, cur)
             new = copy.deepcopy(cur)
             new.status = copy.deepcopy(obj.status)  # type: ignore[attr-defined]
+            strategy.prepare_for_status_update(new, obj)
             default(new)
             _raise_invalid(res, new, validate_defaulted(new))
             return new

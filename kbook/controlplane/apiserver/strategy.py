@@ -27,7 +27,7 @@ from kbook.errors import FieldError
 
 __all__ = [
     "ORPHAN", "FOREGROUND", "BACKGROUND", "FINALIZER_ORPHAN", "FINALIZER_FOREGROUND",
-    "has_status", "allow_unconditional_update", "prepare_for_create", "bumps_generation",
+    "has_status", "allow_unconditional_update", "prepare_for_create", "prepare_for_status_update", "bumps_generation",
     "grace_period_seconds", "gc_finalizers",
 ]
 
@@ -61,6 +61,16 @@ def prepare_for_create(obj: KubeObject) -> None:
         obj.status = None
     elif isinstance(obj, Namespace):
         obj.status = NamespaceStatus(phase="Active")
+
+
+def prepare_for_status_update(new: KubeObject, request: KubeObject) -> None:
+    """The status strategy's ``PrepareForUpdate``, on ``new`` (a copy of the stored object
+    with the request's status): what else the request may change. A Deployment's status
+    update also writes its annotations (``deploymentStatusStrategy`` resets only spec and
+    labels), which is how the Deployment controller sets ``deployment.kubernetes.io/revision``
+    without bumping ``metadata.generation``. Other kinds: status only."""
+    if isinstance(new, Deployment):
+        new.metadata.annotations = dict(request.metadata.annotations)
 
 
 def bumps_generation(new: KubeObject, old: KubeObject) -> bool:

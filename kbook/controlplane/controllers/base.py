@@ -1,7 +1,9 @@
 """The shape every queue-driven controller in kube-controller-manager shares: event handlers
 put ``namespace/name`` keys on a rate-limited work queue, a worker takes one key at a time
 and runs the level-triggered ``sync``; a failed sync is retried with ``AddRateLimited``
-(``processNextWorkItem`` / ``handleErr`` in replica_set.go and deployment_controller.go)."""
+(``processNextWorkItem`` / ``handleErr`` in replica_set.go and deployment_controller.go).
+Errors of the types in ``quiet_errors`` are retried the same way without a ``SyncError``
+record (upstream logs them only at a raised verbosity)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class QueueController:
 
     name = "controller"
     max_retries: int | None = None
+    quiet_errors: tuple[type[APIError], ...] = ()
 
     def __init__(self, env: simpy.Environment, api: API, *, informers: InformerFactory | None = None,
                  log: EventLog | None = None):
@@ -67,7 +70,8 @@ class QueueController:
                 self.queue.forget(key)
             except APIError as err:
                 if self.max_retries is None or self.queue.num_requeues(key) < self.max_retries:
-                    self.record("SyncError", key, str(err))
+                    if not isinstance(err, self.quiet_errors):
+                        self.record("SyncError", key, str(err))
                     self.queue.add_rate_limited(key)
                 else:
                     self.record("DroppedFromQueue", key, str(err))

@@ -8,10 +8,20 @@ and shrinks old ones while ``Σ available >= desired - maxUnavailable``; Recreat
 old ones to 0, waits for their pods to go, then creates the new one. The ReplicaSet
 controller does the pods.
 
-Simplified: the Deployment's revision annotation is written with ``update`` (upstream uses
-``UpdateStatus``, whose strategy keeps annotations; kbook's status subresource keeps only
-status), so metadata.generation grows by one per new revision. The ReplicaFailure
-condition is not copied from ReplicaSets; ``rollbackTo`` (extensions/v1beta1) is absent.
+The Deployment's ``deployment.kubernetes.io/revision`` annotation is written with
+``UpdateStatus``, together with the Progressing condition, as upstream does: the status
+strategy of Deployments keeps the request's annotations and never bumps
+``metadata.generation`` (a plain update would: annotation changes bump it), so a Deployment
+stays at generation 1 through its first rollout.
+
+The informer caches can be a step behind the controller's own writes (the key is queued by
+a ReplicaSet event before the Deployment's last status write reached the cache); a write
+from such a stale copy fails with Conflict and the key is requeued with the rate limiter
+and synced again from the fresh cache. That is routine, so it is not logged (upstream logs
+it only at ``-v=2``); other sync errors are logged as ``SyncError``.
+
+Simplified: the ReplicaFailure condition is not copied from ReplicaSets; ``rollbackTo``
+(extensions/v1beta1) is absent.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from __future__ import annotations
 import simpy
 
 from kbook.api import Deployment, DeploymentStatus, ObjectMeta, Pod, ReplicaSet, ReplicaSetSpec
-from kbook.controlplane.apiserver.types import API, AlreadyExists, APIError
+from kbook.controlplane.apiserver.types import API, AlreadyExists, APIError, Conflict
 from kbook.controlplane.controllers import deployment_util as du
 from kbook.controlplane.controllers.base import QueueController
 from kbook.controlplane.controllers.controller_utils import (
@@ -69,6 +79,7 @@ class DeploymentController(QueueController):
 
     name = "deployment-controller"
     max_retries = MAX_RETRIES
+    quiet_errors = (Conflict,)  # a write from a cache a step behind: requeued, not logged
 
     def __init__(self, env: simpy.Environment, api: API, *, informers: InformerFactory | None = None,
                  log: EventLog | None = None):
@@ -155,14 +166,14 @@ class DeploymentController(QueueController):
         old = [rs for rs in ordered if rs is not existing]
         return self._get_new_replica_set(d, existing, old, create), old
 
-    def _set_revision(self, d: Deployment, rev: str) -> None:
-        """``SetDeploymentRevision`` (see the module docstring on how it is written)."""
+    @staticmethod
+    def _set_revision(d: Deployment, rev: str) -> bool:
+        """``SetDeploymentRevision``: True if the annotation changed (the caller writes it
+        with the status)."""
         if d.metadata.annotations.get(du.REVISION_ANNOTATION) == rev:
-            return
+            return False
         d.metadata.annotations[du.REVISION_ANNOTATION] = rev
-        written = self.api.update(d)
-        d.metadata.resource_version, d.metadata.generation = (written.metadata.resource_version,
-                                                              written.metadata.generation)
+        return True
 
     def _get_new_replica_set(self, d: Deployment, existing: ReplicaSet | None, old: list[ReplicaSet],
                              create: bool) -> ReplicaSet | None:
@@ -175,10 +186,12 @@ class DeploymentController(QueueController):
             if annotations_updated or rs.spec.min_ready_seconds != d.spec.min_ready_seconds:
                 rs.spec.min_ready_seconds = d.spec.min_ready_seconds
                 return self.api.update(rs)
-            self._set_revision(d, rs.metadata.annotations.get(du.REVISION_ANNOTATION, ""))
+            needs_update = self._set_revision(d, rs.metadata.annotations.get(du.REVISION_ANNOTATION, ""))
             if d.spec.progress_deadline_seconds is not None and du.get_condition(d.status, "Progressing") is None:
                 du.set_condition(d.status, du.new_condition("Progressing", "True", "FoundNewReplicaSet",
                                                             f'Found new replica set "{rs.metadata.name}"', now))
+                needs_update = True
+            if needs_update:
                 self._write_status(d)
             return rs
         if not create:
@@ -217,10 +230,12 @@ class DeploymentController(QueueController):
         if new_rs.spec.replicas:
             self.record("ScalingReplicaSet", d.key,
                         f"Scaled up replica set {created.metadata.name} from 0 to {new_rs.spec.replicas}")
-        self._set_revision(d, new_revision)
+        needs_update = self._set_revision(d, new_revision)
         if d.spec.progress_deadline_seconds is not None:
             du.set_condition(d.status, du.new_condition("Progressing", "True", "NewReplicaSetCreated",
                                                         f'Created new replica set "{created.metadata.name}"', now))
+            needs_update = True
+        if needs_update:
             self._write_status(d)
         return created
 

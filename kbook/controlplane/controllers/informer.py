@@ -4,10 +4,19 @@ controller that shares it.
 
 Watch handlers run synchronously when a write commits; the informer only puts the event in
 a ``simpy.Store`` and applies it in its own SimPy process (``reflector.go`` ``watchHandler``
--> DeltaFIFO -> ``sharedIndexInformer.HandleDeltas``). A watch ERROR (410 Expired when the
-watch fell behind compaction) ends the watch and the reflector LISTs again, after the
-ListAndWatch backoff (800 ms doubling to 30 s, reset after 2 min healthy). Left out: the
-12-24 h resync, watch timeouts and bookmarks, paged lists.
+-> DeltaFIFO -> ``sharedIndexInformer.HandleDeltas``). Every event queued by the time the
+process runs is applied in that one step, as a DeltaFIFO that keeps up with its stream pops
+them back to back, so a worker that runs next does not act on a cache missing events that
+had already arrived (and writes from stale copies, which fail with Conflict, stay rare). A
+watch ERROR (410 Expired when the watch fell behind compaction) ends the watch and the
+reflector LISTs again, after the ListAndWatch backoff (800 ms doubling to 30 s, reset after
+2 min healthy); so does a failed LIST or WATCH request. Left out: the 12-24 h resync, watch
+timeouts and bookmarks, paged lists.
+
+Node agents (the kubelet, kube-proxy) use the same reflector with ``synchronous=True``: the
+first LIST and WATCH are tried in ``start()`` and watch events reach the handlers as they
+commit (no hop through the process), as those components handled them before they had a
+reflector; failures and watch ends still go through the backoff and a fresh LIST.
 """
 
 from __future__ import annotations
@@ -68,14 +77,25 @@ class Indexer:
                         del self._indexes[name][value]
 
     def put(self, obj: KubeObject) -> KubeObject | None:
-        """Store ``obj``; return the object it replaced."""
+        """Store ``obj``; return the object it replaced. Index entries are only touched
+        where the indexed values changed (``threadSafeMap.updateIndices``)."""
         key = obj.key
         old = self._items.get(key)
-        if old is not None:
-            self._unindex(key, old)
         self._items[key] = obj
-        for name in self._funcs:
-            self._index(name, key, obj)
+        for name, func in self._funcs.items():
+            values = list(func(obj))
+            old_values = [] if old is None else list(func(old))
+            if values == old_values:
+                continue
+            index = self._indexes[name]
+            for value in old_values:
+                keys = index.get(value)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del index[value]
+            for value in values:
+                index.setdefault(value, set()).add(key)
         return old
 
     def remove(self, key: str) -> KubeObject | None:
@@ -123,9 +143,14 @@ class SharedInformer:
     """``sharedIndexInformer`` for one kind (optionally one namespace)."""
 
     def __init__(self, env: simpy.Environment, api: API, kind: str, *, namespace: str | None = None,
-                 log: EventLog | None = None, rng: np.random.Generator | None = None):
+                 log: EventLog | None = None, rng: np.random.Generator | None = None,
+                 field_selector: str | None = None, label_selector: str | None = None,
+                 synchronous: bool = False, component: str = "reflector"):
         self.env, self.api, self.kind, self.namespace = env, api, kind, namespace
         self.log, self.rng = log, rng
+        # NewFilteredSharedInformer's tweakListOptions: every LIST and WATCH carries these
+        self.field_selector, self.label_selector = field_selector, label_selector
+        self.synchronous, self.component = synchronous, component
         self.indexer = Indexer()
         self.handlers: list[EventHandler] = []
         self.last_sync_resource_version = ""
@@ -151,13 +176,26 @@ class SharedInformer:
         return self._synced
 
     def start(self) -> None:
-        if self._process is None:
+        if self._process is not None or self._stopped:
+            return
+        if not self.synchronous:
             self._process = self.env.process(self._run())
+            return
+        try:
+            self._list_and_watch()
+            self._process = self.env.event()  # started; nothing to wait for
+        except APIError as err:
+            self._record("ListAndWatchFailed", str(err))
+            self._process = self.env.process(self._relist(self._next_backoff()))
 
     def stop(self) -> None:
         self._stopped = True
         self._stop_watch()
         self._events.put(None)
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and not self._stopped
 
     def _stop_watch(self) -> None:
         if self._watch is not None:
@@ -166,7 +204,7 @@ class SharedInformer:
 
     def _record(self, verb: str, detail: str = "") -> None:
         if self.log is not None:
-            self.log.record(self.env.now, "reflector", verb, self.kind, detail)
+            self.log.record(self.env.now, self.component, verb, self.kind, detail)
 
     def _run(self):
         """``Reflector.ListAndWatch`` under ``wait.BackoffUntil``."""
@@ -179,21 +217,54 @@ class SharedInformer:
                 if self._stopped:
                     return
                 continue
-            while True:
-                item = yield self._events.get()
-                if item is None:
-                    return
-                generation, event = item
-                if generation != self._generation:
-                    continue
-                if event.type == ERROR:
-                    self._record("WatchClosed", str(event.object))
-                    self._stop_watch()
-                    yield self.env.timeout(self._next_backoff())
-                    if self._stopped:
+            closed = False
+            while not closed:
+                batch = [(yield self._events.get())]
+                # Pop every event already queued in one go (DeltaFIFO.Pop runs back to back),
+                # so no worker acts on a cache that is missing events that arrived before.
+                batch += self._events.items
+                self._events.items.clear()
+                for item in batch:
+                    if item is None:
                         return
-                    break
-                self._apply(event)
+                    generation, event = item
+                    if generation != self._generation:
+                        continue
+                    if event.type == ERROR:
+                        self._record("WatchClosed", str(event.object))
+                        self._stop_watch()
+                        closed = True
+                        break
+                    self._apply(event)
+            yield self.env.timeout(self._next_backoff())
+            if self._stopped:
+                return
+
+    def _relist(self, delay: float):
+        """``synchronous`` mode: after ``delay``, LIST and WATCH again until both succeed."""
+        while True:
+            yield self.env.timeout(delay)
+            if self._stopped:
+                return
+            try:
+                self._list_and_watch()
+                return
+            except APIError as err:
+                self._record("ListAndWatchFailed", str(err))
+                delay = self._next_backoff()
+
+    def _on_watch_event(self, generation: int, event: WatchEvent) -> None:
+        """``synchronous`` mode: apply an event as it arrives; an ERROR ends the watch and
+        LISTs again after the backoff."""
+        if generation != self._generation or self._stopped:
+            return
+        if event.type != ERROR:
+            self._apply(event)
+            return
+        self._record("WatchClosed", str(event.object))
+        self._stop_watch()
+        self._generation += 1
+        self._process = self.env.process(self._relist(self._next_backoff()))
 
     def _next_backoff(self) -> float:
         """``ExponentialBackoffManager.Backoff``: jittered delay, doubled each time, reset after
@@ -207,14 +278,20 @@ class SharedInformer:
 
     def _list_and_watch(self) -> None:
         """LIST, replace the cache, then WATCH from the list's resourceVersion."""
-        result = self.api.list(self.kind, namespace=self.namespace)
+        selectors = {k: v for k, v in (("label_selector", self.label_selector),
+                                       ("field_selector", self.field_selector)) if v is not None}
+        result = self.api.list(self.kind, namespace=self.namespace, **selectors)
         self.lists += 1
         self._replace(result.items)
         self.last_sync_resource_version = result.resource_version
         self._generation += 1
         generation = self._generation
-        self._watch = self.api.watch(self.kind, lambda ev: self._events.put((generation, ev)),
-                                     namespace=self.namespace, resource_version=result.resource_version)
+        if self.synchronous:
+            handler = lambda ev: self._on_watch_event(generation, ev)  # noqa: E731
+        else:
+            handler = lambda ev: self._events.put((generation, ev))  # noqa: E731
+        self._watch = self.api.watch(self.kind, handler, namespace=self.namespace,
+                                     resource_version=result.resource_version, **selectors)
         self._synced = True
 
     def _replace(self, items: Iterable[KubeObject]) -> None:

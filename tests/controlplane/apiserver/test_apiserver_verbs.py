@@ -271,6 +271,22 @@ def test_update_status_changes_only_status(api: APIServer) -> None:
         api.update_status(api.create(make_lease()))
 
 
+def test_deployment_status_update_writes_annotations_without_a_new_generation(api: APIServer) -> None:
+    """``deploymentStatusStrategy.PrepareForUpdate`` resets only spec and labels: the
+    Deployment controller writes its revision annotation this way."""
+    deployment = api.create(make_deployment())
+    deployment.metadata.annotations["deployment.kubernetes.io/revision"] = "1"
+    deployment.metadata.labels = {"changed": "no"}
+    updated = api.update_status(deployment)
+    assert updated.metadata.annotations == {"deployment.kubernetes.io/revision": "1"}
+    stored = api.get("Deployment", deployment.metadata.name, deployment.metadata.namespace)
+    assert stored.metadata.annotations == {"deployment.kubernetes.io/revision": "1"}
+    assert "changed" not in stored.metadata.labels and stored.metadata.generation == 1
+    pod = api.create(make_pod())
+    pod.metadata.annotations["x"] = "y"
+    assert "x" not in api.update_status(pod).metadata.annotations  # other kinds: status only
+
+
 def test_update_status_stale_rv(api: APIServer) -> None:
     pod = api.create(make_pod())
     api.update(make_pod(labels={"x": "1"}))

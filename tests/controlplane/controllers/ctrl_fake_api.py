@@ -131,6 +131,8 @@ class FakeAPI:
         cur = self._current(obj)
         new = copy.deepcopy(cur)
         new.status = copy.deepcopy(obj.status)
+        if obj.KIND == "Deployment":  # deploymentStatusStrategy keeps the request's annotations
+            new.metadata.annotations = dict(obj.metadata.annotations)
         return self._write(new)
 
     def patch(self, kind: str, name: str, patch: dict[str, Any], namespace: str | None = None) -> KubeObject:

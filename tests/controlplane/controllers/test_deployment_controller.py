@@ -172,3 +172,71 @@ def test_scaling_event_and_progress_deadline(env, api):
     assert (cond.status, cond.reason) == ("False", "ProgressDeadlineExceeded")
     assert cond.message.endswith("has timed out progressing.")
     assert du.get_condition(d.status, "Available").status == "True"  # 4 of 5 old pods still serve
+
+
+def test_revision_is_written_with_the_status_so_generation_stays_1(env, api):
+    """sync.go writes ``deployment.kubernetes.io/revision`` with UpdateStatus, whose strategy
+    keeps annotations and never bumps generation; a spec change does bump it."""
+    log = EventLog()
+    start(env, api, log)
+    fake_kubelet(env, api)
+    api.create(deployment("web", 3))
+    env.run(until=20)
+    d = api.get("Deployment", "web", "default")
+    assert d.metadata.annotations[du.REVISION_ANNOTATION] == "1"
+    assert (d.metadata.generation, d.status.observed_generation) == (1, 1)
+    assert du.deployment_complete(d, d.status)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=60)
+    d = api.get("Deployment", "web", "default")
+    assert d.metadata.annotations[du.REVISION_ANNOTATION] == "2"
+    assert (d.metadata.generation, d.status.observed_generation) == (2, 2)
+
+
+def test_a_plain_rollout_logs_no_conflicts(env, api):
+    """The caches lag the controller's own writes, so some writes conflict; they are requeued
+    with the rate limiter and not logged (upstream: only at -v=2)."""
+    log = EventLog()
+    dc = start(env, api, log)
+    conflicts = []
+    real_update_status = api.update_status
+
+    def update_status(obj):
+        try:
+            return real_update_status(obj)
+        except Exception as err:
+            conflicts.append(type(err).__name__)
+            raise
+
+    api.update_status = update_status
+    fake_kubelet(env, api)
+    api.create(deployment("web", 5))
+    env.run(until=20)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=80)
+    assert [r for r in log.records if r.verb in ("SyncError", "DroppedFromQueue")] == []
+    assert set(conflicts) <= {"Conflict"}
+    d = api.get("Deployment", "web", "default")
+    assert (d.status.updated_replicas, d.status.available_replicas) == (5, 5)
+    assert dc.queue.num_requeues("default/web") == 0  # the last sync succeeded and forgot the key
+
+
+def test_errors_other_than_conflicts_are_still_logged(env, fake):
+    from kbook.faults import Timeout
+
+    log = EventLog()
+    start(env, fake, log)
+    failures = {"left": 2}
+
+    def fail(verb, obj):
+        if verb == "create" and obj.KIND == "ReplicaSet" and failures["left"]:
+            failures["left"] -= 1
+            return Timeout()
+        return None
+
+    fake.fail = fail
+    fake.create(deployment("web", 2))
+    env.run(until=5)
+    errors = [r for r in log.records if r.verb == "SyncError"]
+    assert len(errors) == 2 and all("Timeout" in r.detail for r in errors)
+    assert len(fake.all("ReplicaSet")) == 1
