@@ -59,6 +59,7 @@ class _Field:
     type: _Type
     default: Any
     factory: Callable[[], Any] | None
+    zero: Any = dataclasses.field(default=None, compare=False)  # the default encode compares with (never handed out)
 
     def zero_value(self) -> Any:
         """The field's default: what an absent or ``null`` wire value decodes to."""
@@ -108,7 +109,7 @@ def fields_of(cls: type) -> dict[str, _Field]:
         else:
             t = _compile(hints[f.name])
         factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
-        out[wire] = _Field(f.name, wire, t, f.default, factory)
+        out[wire] = _Field(f.name, wire, t, f.default, factory, factory() if factory is not None else f.default)
     return out
 
 
@@ -313,6 +314,8 @@ def decode_object(cls: type[KubeObject], data: dict[str, Any], errors: list[str]
 
 
 def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float)):  # immutable: as is (bool is an int)
+        return value
     if isinstance(value, KubeModel):
         return encode(value)
     if isinstance(value, Quantity):
@@ -334,7 +337,7 @@ def encode(obj: KubeModel) -> dict[str, Any]:
         out["apiVersion"], out["kind"] = obj.API_VERSION, obj.KIND
     for spec in fields_of(type(obj)).values():
         value = getattr(obj, spec.attr)
-        if value is None or (not spec.type.optional and value == spec.zero_value()):
+        if value is None or (not spec.type.optional and value == spec.zero):
             continue
         out[spec.wire] = _encode(value)
     return out

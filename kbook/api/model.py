@@ -10,6 +10,7 @@ marks parts of the API this package keeps verbatim without modelling them.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -142,3 +143,25 @@ class KubeModel:
     @classmethod
     def go_type(cls) -> str:
         return f"{cls.GO_PACKAGE}.{cls.__name__}"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KubeModel:
+        """``copy.deepcopy`` (the generated ``DeepCopy``), without the generic machinery:
+        a model is a tree of models, lists, dicts and immutable values."""
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update({k: v if type(v) in _IMMUTABLE else _deep_copy(v, memo)
+                             for k, v in self.__dict__.items()})
+        return new
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), Quantity, IntOrString})
+
+
+def _deep_copy(value: Any, memo: dict[int, Any]) -> Any:
+    if type(value) is list:
+        return [v if type(v) in _IMMUTABLE else _deep_copy(v, memo) for v in value]
+    if type(value) is dict:
+        return {k: v if type(v) in _IMMUTABLE else _deep_copy(v, memo) for k, v in value.items()}
+    if isinstance(value, KubeModel):
+        return value.__deepcopy__(memo)
+    return copy.deepcopy(value, memo)

@@ -85,6 +85,7 @@ class Watcher:
                  prefix: str = "", index: str | None = None) -> None:
         self._cls, self._handler, self._matches, self._requested = cls, handler, matches, requested
         self.prefix, self.index = prefix, index
+        self._everywhere = False  # the prefix is the whole resource's (all namespaces)
         self.seq = 0  # the cacher's arrival order: watchers hear of a revision in this order
         self.next_rev = 0  # the first revision the cacher sends; earlier ones came from etcd's replay
         self._cacher: Cacher | None = None
@@ -97,6 +98,7 @@ class Watcher:
         the etcd watch. The watcher joins the cacher as etcd answers the watch's creation,
         so no revision is missed or sent twice."""
         self._cacher = cacher
+        self._everywhere = cacher is not None and cacher.prefix == self.prefix
         watch = store.watch(self.prefix, self._on_response, range_end=prefix_end(self.prefix),
                             start_revision=start_revision, prev_kv=True)
         if self.stopped or cacher is not None:
@@ -130,34 +132,34 @@ class Watcher:
         for event in resp.events:
             if self._cacher is not None and event.kv.mod_revision >= self.next_rev:
                 continue  # the cacher sends it
-            self.on_change(_Change(self._cls, event))
+            self.deliver(_Change(self._cls, event))
 
-    def on_change(self, change: _Change) -> None:
-        """Send what one change means to this watch, if anything."""
-        if not change.key.startswith(self.prefix):
-            return
+    def event_for(self, change: _Change) -> WatchEvent | None:
+        """What one change means to this watch, if anything."""
         matches = self._matches
+        if matches is None and self._everywhere:
+            return change.unfiltered
+        if not change.key.startswith(self.prefix):
+            return None
         if matches is None:
-            if change.unfiltered is not None:
-                self._send(change.unfiltered)
-            return
+            return change.unfiltered
         prev = change.prev
         if change.cur is None:
-            if prev is not None and matches(prev):
-                self._send(change.event(DELETED))
-            return
+            return change.event(DELETED) if prev is not None and matches(prev) else None
         cur_passes = matches(change.cur)
         if prev is None:
             prev_passes = change.version > 1 and cur_passes  # a modification whose old value is gone
         else:
             prev_passes = matches(prev)
         if cur_passes:
-            self._send(change.event(MODIFIED if prev_passes else ADDED))
-        elif prev_passes and prev is not None:
-            self._send(change.event(DELETED))
+            return change.event(MODIFIED if prev_passes else ADDED)
+        if prev_passes and prev is not None:
+            return change.event(DELETED)
+        return None
 
-    def _send(self, event: WatchEvent) -> None:
-        if not self.stopped:
+    def deliver(self, change: _Change) -> None:
+        event = self.event_for(change)
+        if event is not None and not self.stopped:
             self._handler(event)
 
 
@@ -169,7 +171,7 @@ class Cacher:
     field (``triggerValues`` / ``watchersBuffer``)."""
 
     def __init__(self, store: Store, cls: type[KubeObject], prefix: str) -> None:
-        self._store, self._cls, self._prefix = store, cls, prefix
+        self._store, self._cls, self.prefix = store, cls, prefix
         self._indexed_value = INDEXED_FIELDS[cls][1] if cls in INDEXED_FIELDS else None
         self._watch: Watch | None = None
         self._seq = count(1)
@@ -179,7 +181,7 @@ class Cacher:
     def start(self) -> None:
         """Watch etcd from the next revision, unless already watching."""
         if self._watch is None:
-            self._watch = self._store.watch(self._prefix, self._on_response, range_end=prefix_end(self._prefix),
+            self._watch = self._store.watch(self.prefix, self._on_response, range_end=prefix_end(self.prefix),
                                             prev_kv=True)
 
     def add(self, watcher: Watcher) -> None:
@@ -221,7 +223,7 @@ class Cacher:
         for watcher in self._targets(changes):
             if revision >= watcher.next_rev:
                 for change in changes:
-                    watcher.on_change(change)
+                    watcher.deliver(change)
 
 
 def _seq(watcher: Watcher) -> int:

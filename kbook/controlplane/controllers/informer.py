@@ -45,49 +45,41 @@ def owner_uids(obj: KubeObject) -> list[str]:
 
 class Indexer:
     """``cache.Indexer``: objects by ``namespace/name`` key, plus named secondary indexes
-    (``namespace`` and ``owner`` uid are built in; controllers add e.g. ``nodeName``)."""
+    (``namespace`` and ``owner`` uid are built in; controllers add e.g. ``nodeName``).
+    An index is built the first time it is read and kept up to date from then on, so a
+    cache nobody queries by index (a node agent's) costs only its dict."""
 
     def __init__(self) -> None:
         self._items: dict[str, KubeObject] = {}
         self._funcs: dict[str, IndexFunc] = {}
-        self._indexes: dict[str, dict[str, set[str]]] = {}
+        self._indexes: dict[str, dict[str, set[str]]] = {}  # the indexes built so far
         self.add_index("namespace", lambda o: [o.metadata.namespace])
         self.add_index("owner", owner_uids)
 
     def add_index(self, name: str, func: IndexFunc) -> None:
         """Add a named index (a no-op if one of that name exists)."""
-        if name in self._funcs:
-            return
-        self._funcs[name] = func
-        self._indexes[name] = {}
-        for key, obj in self._items.items():
-            self._index(name, key, obj)
+        self._funcs.setdefault(name, func)
 
-    def _index(self, name: str, key: str, obj: KubeObject) -> None:
-        for value in self._funcs[name](obj):
-            self._indexes[name].setdefault(value, set()).add(key)
+    def _index(self, name: str) -> dict[str, set[str]]:
+        """Index ``name``: value -> keys, built on first use."""
+        index = self._indexes.get(name)
+        if index is None:
+            func, index = self._funcs[name], {}
+            for key, obj in self._items.items():
+                for value in func(obj):
+                    index.setdefault(value, set()).add(key)
+            self._indexes[name] = index
+        return index
 
-    def _unindex(self, key: str, obj: KubeObject) -> None:
-        for name, func in self._funcs.items():
-            for value in func(obj):
-                keys = self._indexes[name].get(value)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del self._indexes[name][value]
-
-    def put(self, obj: KubeObject) -> KubeObject | None:
-        """Store ``obj``; return the object it replaced. Index entries are only touched
-        where the indexed values changed (``threadSafeMap.updateIndices``)."""
-        key = obj.key
-        old = self._items.get(key)
-        self._items[key] = obj
-        for name, func in self._funcs.items():
-            values = list(func(obj))
+    def _update_indexes(self, key: str, old: KubeObject | None, new: KubeObject | None) -> None:
+        """Move ``key`` in each built index from ``old``'s values to ``new``'s; entries are
+        only touched where the values changed (``threadSafeMap.updateIndices``)."""
+        for name, index in self._indexes.items():
+            func = self._funcs[name]
             old_values = [] if old is None else list(func(old))
+            values = [] if new is None else list(func(new))
             if values == old_values:
                 continue
-            index = self._indexes[name]
             for value in old_values:
                 keys = index.get(value)
                 if keys is not None:
@@ -96,12 +88,20 @@ class Indexer:
                         del index[value]
             for value in values:
                 index.setdefault(value, set()).add(key)
+
+    def put(self, obj: KubeObject) -> KubeObject | None:
+        """Store ``obj``; return the object it replaced."""
+        key = obj.key
+        old = self._items.get(key)
+        self._items[key] = obj
+        if self._indexes:
+            self._update_indexes(key, old, obj)
         return old
 
     def remove(self, key: str) -> KubeObject | None:
         old = self._items.pop(key, None)
-        if old is not None:
-            self._unindex(key, old)
+        if old is not None and self._indexes:
+            self._update_indexes(key, old, None)
         return old
 
     def get(self, key: str) -> KubeObject | None:
@@ -116,7 +116,7 @@ class Indexer:
         return self.by_index("namespace", namespace)
 
     def by_index(self, name: str, value: str) -> list[KubeObject]:
-        return [self._items[k] for k in sorted(self._indexes[name].get(value, ()))]
+        return [self._items[k] for k in sorted(self._index(name).get(value, ()))]
 
     def by_owner(self, uid: str) -> list[KubeObject]:
         """Objects with an ownerReference to ``uid``."""
