@@ -105,6 +105,12 @@ class APIServer:
         watcher.start(self.store, requested + 1, self._cacher(res))
         return watcher
 
+    def watch_fanout(self) -> dict[str, tuple[int, int, int]]:
+        """Per resource served from the watch cache: (watchers now, changes seen, events
+        delivered to watchers). Delivered / changes is the watch fan-out."""
+        return {prefix.removeprefix("/registry/"): (c.watchers, c.changes, c.delivered)
+                for prefix, c in self._cachers.items()}
+
     def _cacher(self, res: Resource) -> Cacher | None:
         """The resource's watch cache, over the embedded store only: the cache relies on its
         watches answering synchronously (a real etcd's answer comes on another thread, so

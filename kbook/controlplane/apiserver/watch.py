@@ -157,10 +157,13 @@ class Watcher:
             return change.event(DELETED)
         return None
 
-    def deliver(self, change: _Change) -> None:
+    def deliver(self, change: _Change) -> bool:
+        """Send ``change`` if this watcher wants it; whether it was sent."""
         event = self.event_for(change)
-        if event is not None and not self.stopped:
-            self._handler(event)
+        if event is None or self.stopped:
+            return False
+        self._handler(event)
+        return True
 
 
 class Cacher:
@@ -177,6 +180,8 @@ class Cacher:
         self._seq = count(1)
         self._unindexed: list[Watcher] = []  # in arrival order
         self._by_index: dict[str, list[Watcher]] = {}  # indexed value -> watchers, in arrival order
+        self.changes = 0  # etcd events received
+        self.delivered = 0  # watch events sent to clients: the fan-out
 
     def start(self) -> None:
         """Watch etcd from the next revision, unless already watching."""
@@ -220,10 +225,15 @@ class Cacher:
             return
         revision = resp.header.revision
         changes = [_Change(self._cls, event) for event in resp.events]
+        self.changes += len(changes)
         for watcher in self._targets(changes):
             if revision >= watcher.next_rev:
                 for change in changes:
-                    watcher.deliver(change)
+                    self.delivered += watcher.deliver(change)
+
+    @property
+    def watchers(self) -> int:
+        return len(self._unindexed) + sum(map(len, self._by_index.values()))
 
 
 def _seq(watcher: Watcher) -> int:
