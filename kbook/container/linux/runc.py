@@ -25,8 +25,8 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
-from kbook.container.linux.cgroups import Cgroup, CgroupStats, detect_layout
-from kbook.container.linux.runtime import ShimChannel, StartLatency, Tracked, check_id, runtime_unavailable
+from kbook.container.linux.cgroups import Cgroup, detect_layout
+from kbook.container.linux.runtime import ShimChannel, Tracked, TrackedRuntime, check_id, runtime_unavailable
 from kbook.container.spec import CREATED, RUNNING, STOPPED, ContainerConfig, ContainerState
 from kbook.errors import ContainerError
 from kbook.image import DIR, FILE, SYMLINK, Entry, Image, Layer
@@ -104,7 +104,7 @@ def oci_config(template: dict[str, Any], config: ContainerConfig, rootfs: str | 
     return doc
 
 
-class RuncRuntime:
+class RuncRuntime(TrackedRuntime):
     """Containers run by Debian's runc, its state under a private ``--root``; bundles under
     ``root`` (a temporary directory by default, removed by :meth:`close`). ``rootfs`` is the
     default root filesystem for :meth:`create`. Use as a context manager."""
@@ -121,19 +121,6 @@ class RuncRuntime:
         self._template = self._spec()
         self._containers: dict[str, Tracked] = {}
 
-    def __enter__(self) -> "RuncRuntime":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Force-delete every container, then remove the root if this runtime made it."""
-        for cid in list(self._containers):
-            self.delete(cid, force=True)
-        if self._own_root:
-            shutil.rmtree(self.root, ignore_errors=True)
-
     def _runc(self, *args: str) -> str:
         cmd = [self.runc, "--root", str(self.root / "state"), *args]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT)
@@ -146,12 +133,6 @@ class RuncRuntime:
         with tempfile.TemporaryDirectory(prefix="kbook-spec-") as d:
             self._runc("spec", "--bundle", d)
             return json.loads((Path(d) / "config.json").read_text())
-
-    def _get(self, container_id: str) -> Tracked:
-        c = self._containers.get(container_id)
-        if c is None:
-            raise ContainerError(f"container {container_id!r} does not exist")
-        return c
 
     def create(self, container_id: str, config: ContainerConfig, rootfs: str | Path | None = None) -> ContainerState:
         """Write the bundle and run ``runc create`` from a subreaper shim."""
@@ -247,12 +228,6 @@ class RuncRuntime:
             return self.wait(container_id, _TIMEOUT)
         return ContainerState(c.id, doc["status"], doc["pid"])
 
-    def wait(self, container_id: str, timeout: float | None = None) -> ContainerState:
-        """Block until the shim reports the init's exit (or ``timeout``: ContainerError)."""
-        c = self._get(container_id)
-        c.chan.read(lambda: c.chan.ended, "the container to exit", timeout)
-        return self.state(container_id)
-
     def kill(self, container_id: str, signal: int = signal.SIGTERM) -> ContainerState:
         """``runc kill``."""
         c = self._get(container_id)
@@ -277,20 +252,6 @@ class RuncRuntime:
             c.chan.close()
             shutil.rmtree(c.state_dir, ignore_errors=True)
             del self._containers[container_id]
-
-    def stats(self, container_id: str) -> CgroupStats:
-        """The counters of the cgroup runc made (``linux.cgroupsPath``), until delete."""
-        return self._get(container_id).cgroup.stats()
-
-    def stdout(self, container_id: str) -> str:
-        return self._get(container_id).output("stdout")
-
-    def stderr(self, container_id: str) -> str:
-        return self._get(container_id).output("stderr")
-
-    def latency(self, container_id: str) -> StartLatency:
-        """Wall time of ``runc create`` (with the bundle written) and ``runc start``."""
-        return self._get(container_id).latency()
 
 
 def _last_error(log: Path) -> str:

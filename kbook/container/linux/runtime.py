@@ -178,7 +178,57 @@ class _Container(Tracked):
     exec_r: int = -1  # EOF at execve
 
 
-class LinuxRuntime:
+class TrackedRuntime:
+    """What both real runtimes share: containers tracked by id with a shim channel, a state
+    ``root`` removed on :meth:`close` when the runtime made it, and the read-only operations."""
+
+    root: Path
+    _own_root: bool
+    _containers: dict[str, Tracked]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Force-delete every container, then remove the state root if this runtime made it."""
+        for cid in list(self._containers):
+            self.delete(cid, force=True)  # type: ignore[attr-defined]
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _get(self, container_id: str):
+        c = self._containers.get(container_id)
+        if c is None:
+            raise ContainerError(f"container {container_id!r} does not exist")
+        return c
+
+    def wait(self, container_id: str, timeout: float | None = None) -> ContainerState:
+        """Block until the container has stopped (or ``timeout`` seconds: ContainerError)."""
+        c = self._get(container_id)
+        c.chan.read(lambda: c.chan.ended, "the container to exit", timeout)
+        return self.state(container_id)  # type: ignore[attr-defined]
+
+    def stats(self, container_id: str) -> CgroupStats:
+        """The container's cgroup counters (available until delete)."""
+        return self._get(container_id).cgroup.stats()
+
+    def stdout(self, container_id: str) -> str:
+        """What the container wrote to its standard output so far."""
+        return self._get(container_id).output("stdout")
+
+    def stderr(self, container_id: str) -> str:
+        """What the container wrote to its standard error so far."""
+        return self._get(container_id).output("stderr")
+
+    def latency(self, container_id: str) -> StartLatency:
+        """How long create and start took (after start)."""
+        return self._get(container_id).latency()
+
+
+class LinuxRuntime(TrackedRuntime):
     """Real containers, one shim and one init process each, state under ``root`` (a
     temporary directory by default, removed by :meth:`close`). Use as a context manager:
     leaving it force-deletes every container it still holds."""
@@ -191,25 +241,6 @@ class LinuxRuntime:
         self.root = Path(tempfile.mkdtemp(prefix="kbook-runtime-") if root is None else root)
         self.layout = layout or detect_layout()
         self._containers: dict[str, _Container] = {}
-
-    def __enter__(self) -> "LinuxRuntime":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Force-delete every container, then remove the state root if this runtime made it."""
-        for cid in list(self._containers):
-            self.delete(cid, force=True)
-        if self._own_root:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def _get(self, container_id: str) -> _Container:
-        c = self._containers.get(container_id)
-        if c is None:
-            raise ContainerError(f"container {container_id!r} does not exist")
-        return c
 
     # --- create -------------------------------------------------------------------------
 
@@ -304,12 +335,6 @@ class LinuxRuntime:
         c.update()
         return ContainerState(c.id, c.status, c.init_pid, c.exit_code, c.oom_killed)
 
-    def wait(self, container_id: str, timeout: float | None = None) -> ContainerState:
-        """Block until the container has stopped (or ``timeout`` seconds: ContainerError)."""
-        c = self._get(container_id)
-        c.chan.read(lambda: c.chan.ended, "the container to exit", timeout)
-        return self.state(container_id)
-
     def kill(self, container_id: str, signal: int = signal.SIGTERM) -> ContainerState:
         """Send ``signal`` to the init (runc kill). A PID 1 ignores signals it has no handler
         for, except SIGKILL and SIGSTOP from outside its namespace."""
@@ -351,23 +376,6 @@ class LinuxRuntime:
             c.start_w = c.exec_r = -1
             shutil.rmtree(c.state_dir, ignore_errors=True)
             del self._containers[container_id]
-
-    def stats(self, container_id: str) -> CgroupStats:
-        """The container's cgroup counters (available until :meth:`delete`)."""
-        return self._get(container_id).cgroup.stats()
-
-    def stdout(self, container_id: str) -> str:
-        """What the container wrote to its standard output so far."""
-        return self._get(container_id).output("stdout")
-
-    def stderr(self, container_id: str) -> str:
-        """What the container wrote to its standard error so far."""
-        return self._get(container_id).output("stderr")
-
-    def latency(self, container_id: str) -> StartLatency:
-        """How long create and start took (after :meth:`start`)."""
-        return self._get(container_id).latency()
-
 
 def _validate(config: ContainerConfig, rootfs: str | Path | None) -> None:
     if not config.args:
