@@ -62,6 +62,47 @@ def _image_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schedule(args: argparse.Namespace) -> int:
+    """``kbook schedule --nodes FILE --pods FILE``: each pod's node, and for each pending
+    pod the FitError of its last attempt; ``--explain POD`` adds the plugin table."""
+    import pandas as pd
+
+    from kbook import api
+    from kbook.scheduler.config import KubeSchedulerConfiguration
+    from kbook.scheduler.explain import explain
+    from kbook.scheduler.simulate import simulate
+
+    try:
+        nodes = [o for o in api.load_file(args.nodes) if isinstance(o, api.Node)]
+        if not nodes:
+            raise KbookError(f"{args.nodes}: no Node objects")
+        objects = api.load_file(args.pods)
+        config = KubeSchedulerConfiguration.load_file(args.config) if args.config else None
+        explain_pods = [args.explain if "/" in args.explain else f"default/{args.explain}"] if args.explain else []
+        result = simulate(nodes, objects, config, seed=args.seed, engine=args.engine, explain=explain_pods)
+    except KbookError as e:
+        for line in getattr(e, "errors", None) or [str(e)]:
+            print(line, file=sys.stderr)
+        return 1
+    rows = [["POD", "NODE"]] + [[key, node or "<pending>"] for key, node in result.placements.items()]
+    widths = [max(len(r[c]) for r in rows) for c in range(2)]
+    for r in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    if result.preempted:
+        print(f"\npreempted: {', '.join(result.preempted)}")
+    for key, message in result.pending.items():
+        print(f"\n{key}: FailedScheduling: {message}")
+    if args.explain:
+        key = args.explain if "/" in args.explain else f"default/{args.explain}"
+        e = result.explanations.get(key)
+        if e is None:
+            print(f"--explain: no pod {key}", file=sys.stderr)
+            return 1
+        with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_rows", None):
+            print(f"\n{e.pod}, at its first scheduling attempt:\n{e.table.T.to_string()}\n\n{e.fit_error or e.why}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kbook", description="Models of containers and Kubernetes, from the book.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--ref", help="which image, when PATH holds several")
     i.add_argument("--no-trunc", action="store_true", help="print whole digests")
     i.set_defaults(func=_image_inspect)
+    s = sub.add_parser("schedule", help="schedule pods onto nodes with kube-scheduler's framework and plugins")
+    s.add_argument("--nodes", required=True, metavar="FILE", help="a YAML file of Node objects")
+    s.add_argument("--pods", required=True, metavar="FILE",
+                   help="a YAML file of Pods, ReplicaSets and Deployments (and Services, Namespaces)")
+    s.add_argument("--config", metavar="FILE", help="a KubeSchedulerConfiguration (default: the default profile)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the random tie-breaking (default 0)")
+    s.add_argument("--engine", choices=["arrays", "reference"], default="arrays",
+                   help="array engine (default) or the per-node reference; placements are identical")
+    s.add_argument("--explain", metavar="POD", help="also print every plugin's verdict and score for POD")
+    s.set_defaults(func=_schedule)
     return parser
 
 

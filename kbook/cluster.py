@@ -9,9 +9,10 @@ A :class:`Cluster` owns the environment, one seeded ``numpy.random.Generator`` (
 component gets a child of it, keyed by the component's name, so adding a component or a
 fault leaves the others' draws alone) and one :class:`~kbook.eventlog.EventLog`. It builds the
 embedded etcd (timed by the environment, its lessor checked every 0.5 s, compacted every
-5 min as kube-apiserver does), the API server, the controller manager, the placement step
-(a stand-in for kube-scheduler), and per node a kubelet and kube-proxy. Faults
-(:mod:`kbook.faults`) sit between a component and the API server.
+5 min as kube-apiserver does), the API server, the controller manager, kube-scheduler
+(:class:`~kbook.controlplane.scheduler.KubeScheduler`, behind the
+:class:`~kbook.controlplane.placement.Placement` seam), and per node a kubelet and
+kube-proxy. Faults (:mod:`kbook.faults`) sit between a component and the API server.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from kbook.controlplane.apiserver.types import API, NotFound
 from kbook.controlplane.controllers import ControllerManager
 from kbook.controlplane.etcd import LEASE_CHECK_INTERVAL, EmbeddedEtcd
 from kbook.controlplane.etcd.types import EQUAL, VERSION, Compare, PutOp, RangeOp
-from kbook.controlplane.placement import PlacementFactory, SimplePlacement
+from kbook.controlplane.placement import Placement, PlacementFactory
+from kbook.controlplane.scheduler import KUBE_SCHEDULER_OPTIONS, KubeScheduler
 from kbook.errors import KbookError
 from kbook.eventlog import EventLog
 from kbook.faults import Faults, FaultyAPI
@@ -97,6 +99,18 @@ def _node_specs(nodes: NodesSpec) -> list[tuple[str, dict[str, str], dict[str, s
     return specs
 
 
+def _kube_scheduler(options: Mapping[str, Any]) -> PlacementFactory:
+    """A factory of :class:`KubeScheduler` with ``options``."""
+    if not isinstance(options, Mapping):
+        raise KbookError(f"scheduler: expected a dict of KubeScheduler options or a factory, "
+                         f"got {type(options).__name__}")
+    unknown = sorted(set(options) - set(KUBE_SCHEDULER_OPTIONS))
+    if unknown:
+        raise KbookError(f"scheduler: unknown options {', '.join(unknown)}; expected some of "
+                         f"{', '.join(KUBE_SCHEDULER_OPTIONS)}")
+    return lambda env, api, log, rng: KubeScheduler(env, api, log, rng, **options)
+
+
 def _merge_patch_between(old: Any, new: Any) -> Any:
     """The JSON merge patch that turns ``old`` into ``new`` (``jsonmergepatch.CreateMergePatch``)."""
     if not isinstance(old, dict) or not isinstance(new, dict):
@@ -127,7 +141,11 @@ class Cluster:
     """A simulated Kubernetes cluster; see the module docstring.
 
     ``nodes``: a count, a :class:`NodePool`, Node objects or a Node manifest (or a list of
-    pools and Nodes). ``faults`` maps a component (``controller-manager``, ``scheduler``,
+    pools and Nodes). ``scheduler``: the options of
+    :class:`~kbook.controlplane.scheduler.KubeScheduler` as a dict (``config``, ``engine``,
+    ``cycle_seconds``, ``bind_latency``, ``parallel_binding``, ``registry``), or a
+    :data:`~kbook.controlplane.placement.PlacementFactory` to run instead of it.
+    ``faults`` maps a component (``controller-manager``, ``scheduler``,
     ``kube-proxy``, ``kubelet`` for every kubelet or ``kubelet/<node>`` for one) to what goes
     wrong between it and the API server. ``kubelet_options`` go to every Kubelet (e.g.
     ``readiness_delay_s``, ``container_start_s``, ``images``). ``kube_proxy="shared"`` runs
@@ -136,7 +154,8 @@ class Cluster:
     """
 
     def __init__(self, nodes: NodesSpec = 3, seed: int = 0, *, faults: Mapping[str, Faults] | None = None,
-                 placement: PlacementFactory = SimplePlacement, kubelet_options: Mapping[str, Any] | None = None,
+                 scheduler: Mapping[str, Any] | PlacementFactory | None = None,
+                 kubelet_options: Mapping[str, Any] | None = None,
                  kube_proxy: str = "per-node"):
         if kube_proxy not in ("per-node", "shared"):
             raise KbookError(f'kube_proxy: expected "per-node" or "shared", got "{kube_proxy}"')
@@ -162,8 +181,10 @@ class Cluster:
         self.controllers = ControllerManager(self.env, self._client("controller-manager"), log=self.log,
                                              rng=self._child_rng("controller-manager"))
         self.controllers.start()
-        self.placement = placement(self.env, self._client("scheduler"), self.log, self._child_rng("scheduler"))
-        self.placement.start()
+        factory = scheduler if callable(scheduler) else _kube_scheduler(scheduler or {})
+        self.scheduler: Placement = factory(self.env, self._client("scheduler"), self.log,
+                                            self._child_rng("scheduler"))
+        self.scheduler.start()
         for name in self.kubelets if kube_proxy == "per-node" else [""]:
             component = f"kube-proxy/{name}" if name else "kube-proxy"
             proxy = KubeProxy(self.env, self._client(component, "kube-proxy"), rng=self._child_rng(component),

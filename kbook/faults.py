@@ -6,7 +6,7 @@ component talks to. Calls are synchronous in kbook (they take no simulated time)
 - a **dropped** request raises :class:`Timeout` (504) and changes nothing; the time it
   costs is the caller's own retry backoff (its work queue's rate limiter);
 - a **lost response** (``lose_response``): a write (create, update, update_status, patch,
-  delete) commits, and then the caller gets :class:`Timeout` all the same, as when the
+  bind, delete) commits, and then the caller gets :class:`Timeout` all the same, as when the
   connection breaks after the server committed. The caller cannot tell it from a drop, so
   an imperative retry repeats a write that happened: a create with ``generateName`` makes
   a second object, a named create fails with AlreadyExists, a delete with NotFound. A
@@ -176,6 +176,9 @@ class FaultyAPI:
 
     def patch(self, kind: str, name: str, patch: dict[str, Any], namespace: str | None = None) -> KubeObject:
         return self._write("patch", f"{kind.lower()}/{name}", lambda: self.api.patch(kind, name, patch, namespace))
+
+    def bind(self, name: str, node_name: str, namespace: str | None = None, uid: str | None = None) -> KubeObject:
+        return self._write("bind", f"pod/{name}", lambda: self.api.bind(name, node_name, namespace, uid))
 
     def delete(self, kind: str, name: str, namespace: str | None = None, resource_version: str | None = None,
                propagation_policy: str | None = None, grace_period_seconds: int | None = None) -> KubeObject | None:

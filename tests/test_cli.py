@@ -49,3 +49,34 @@ def test_a_good_file_still_prints_when_another_fails(tmp_path):
     assert out.returncode == 1
     assert str(missing) in out.stderr and "Traceback" not in out.stderr
     assert len(out.stdout.splitlines()) == 7
+
+
+SCHED = ROOT / "data" / "scheduling"
+
+
+def test_schedule_prints_placements_and_the_fit_error():
+    out = kbook("schedule", "--nodes", str(SCHED / "nodes.yaml"), "--pods", str(SCHED / "pods.yaml"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["POD", "NODE"]
+    assert lines[7].split() == ["default/train", "node-b1"]
+    assert lines[8].split() == ["default/report", "<pending>"]
+    assert lines[-1] == (
+        "default/report: FailedScheduling: 0/5 nodes are available: 1 node(s) had untolerated taint "
+        "{nvidia.com/gpu: true}, 1 node(s) were unschedulable, 3 Insufficient cpu. preemption: 0/5 nodes are "
+        "available: 2 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod..")
+
+
+def test_schedule_explain_and_bad_config(tmp_path):
+    out = kbook("schedule", "--nodes", str(SCHED / "nodes.yaml"), "--pods", str(SCHED / "pods.yaml"),
+                "--config", str(SCHED / "binpacking.yaml"), "--explain", "web-1")
+    assert out.returncode == 0, out.stderr
+    assert "default/web-1, at its first scheduling attempt:" in out.stdout
+    assert "NodeResourcesBalancedAllocation" in out.stdout and "has the best total" in out.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+                   "percentageOfNodesToScore: 120\n")
+    out = kbook("schedule", "--nodes", str(SCHED / "nodes.yaml"), "--pods", str(SCHED / "pods.yaml"),
+                "--config", str(bad))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "percentageOfNodesToScore: Invalid value: 120" in out.stderr

@@ -180,6 +180,17 @@ class Toleration(KubeModel):
     effect: str = ""
     toleration_seconds: Int64 | None = None
 
+    def tolerates(self, taint: Taint) -> bool:
+        """``Toleration.ToleratesTaint`` (core/v1/toleration.go): a set effect or key must be
+        equal; operator ``Exists`` matches any value, ``Equal`` (or empty) the same value."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator in ("", "Equal"):
+            return self.value == taint.value
+        return self.operator == "Exists"
+
 
 @dataclass
 class NodeSelectorRequirement(KubeModel):

@@ -61,10 +61,21 @@ def _spec(pod: Pod | PodSpec) -> PodSpec:
     return pod.spec if isinstance(pod, Pod) else pod
 
 
-def pod_requests(pod: Pod | PodSpec, *, exclude_overhead: bool = False) -> Resources:
-    """``PodRequests``: the pod's effective requests, resource name -> quantity."""
+def _non_missing(requests: Resources, defaults: Resources) -> Resources:
+    """``applyNonMissing``: ``defaults`` for each resource the container does not request."""
+    return {**requests, **{name: q for name, q in defaults.items() if name not in requests}}
+
+
+def pod_requests(pod: Pod | PodSpec, *, exclude_overhead: bool = False,
+                 non_missing: Resources | None = None) -> Resources:
+    """``PodRequests``: the pod's effective requests, resource name -> quantity.
+    ``non_missing`` (``NonMissingContainerRequests``) stands in for every container that
+    does not request a resource, as the scheduler's non-zero defaults do."""
     spec = _spec(pod)
-    requests = _aggregate(spec, lambda c: c.resources.requests)
+    if non_missing:
+        requests = _aggregate(spec, lambda c: _non_missing(c.resources.requests, non_missing))
+    else:
+        requests = _aggregate(spec, lambda c: c.resources.requests)
     if not exclude_overhead:
         _add(requests, spec.overhead)
     return requests

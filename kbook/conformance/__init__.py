@@ -5,5 +5,7 @@
 
 from kbook.conformance.runner import AREAS, CHECKERS, Case, Checker, Result, check, discover, run, summary
 from kbook.conformance import unionfs as _unionfs  # noqa: F401  registers the unionfs checkers
+from kbook.conformance import scheduler as _scheduler  # noqa: F401  registers the scheduler plugin checkers
+from kbook.conformance import scheduler_framework as _scheduler_framework  # noqa: F401  registers the framework checkers
 
 __all__ = ["AREAS", "CHECKERS", "Case", "Checker", "Result", "check", "discover", "run", "summary"]

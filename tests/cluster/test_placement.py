@@ -1,68 +1,35 @@
-"""SimplePlacement against the real API server and embedded etcd, with hand-made Nodes."""
+"""KubeScheduler against the real API server and embedded etcd, with hand-made Nodes and the
+node lifecycle controller that keeps their NoSchedule taints (so a Ready node is free of the
+``not-ready`` taint every Node is created with)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import simpy
+from sched_bench import Harness
 
-from kbook.api import (
-    Container, Node, NodeCondition, NodeSpec, NodeStatus, ObjectMeta, Pod, PodSpec, ResourceRequirements, Taint,
-    Toleration,
-)
-from kbook.controlplane.apiserver import APIServer
-from kbook.controlplane.etcd import EmbeddedEtcd
-from kbook.controlplane.placement import SimplePlacement, fit_error
-from kbook.eventlog import EventLog
-from kbook.faults import Faults, FaultyAPI
-from kbook.quantity import Quantity
+from kbook.api import Taint, Toleration
+from kbook.controlplane.controllers.timeutil import rfc3339
+from kbook.faults import Faults
 
 
-class Harness:
-    def __init__(self, seed: int = 0, faults: Faults | None = None) -> None:
-        self.env = simpy.Environment()
-        self.log = EventLog()
-        self.api = APIServer(EmbeddedEtcd(clock=lambda: self.env.now), lambda: self.env.now,
-                             np.random.default_rng(seed))
-        client = self.api if faults is None else FaultyAPI(self.api, self.env, np.random.default_rng(seed), faults,
-                                                           self.log, "scheduler")
-        self.placement = SimplePlacement(self.env, client, self.log, np.random.default_rng(seed))
-
-    def node(self, name: str, cpu: str = "4", memory: str = "8Gi", pods: int = 110, ready: bool = True,
-             labels: dict[str, str] | None = None, taints: list[Taint] | None = None) -> None:
-        alloc = {"cpu": Quantity(cpu), "memory": Quantity(memory), "pods": Quantity(str(pods))}
-        cond = NodeCondition(type="Ready", status="True" if ready else "False")
-        self.api.create(Node(metadata=ObjectMeta(name=name, labels=labels or {}), spec=NodeSpec(taints=taints or []),
-                             status=NodeStatus(capacity=alloc, allocatable=alloc, conditions=[cond])))
-
-    def pod(self, name: str, cpu: str = "1", memory: str = "1Gi", **spec) -> None:
-        req = ResourceRequirements(requests={"cpu": Quantity(cpu), "memory": Quantity(memory)})
-        self.api.create(Pod(metadata=ObjectMeta(name=name),
-                            spec=PodSpec(containers=[Container(name="c", image="app:1", resources=req)], **spec)))
-
-    def placements(self) -> dict[str, str]:
-        return {p.metadata.name: p.spec.node_name for p in self.api.list("Pod").items}
-
-    def records(self, verb: str) -> list[tuple[float, str, str]]:
-        return [(r.time, r.object, r.detail) for r in self.log.records if r.verb == verb]
-
-
-def test_binds_to_least_allocated_node_that_fits():
+def test_binds_to_the_least_allocated_node_that_fits():
     h = Harness()
-    h.node("small", cpu="1")
+    h.node("tiny", cpu="1")
+    h.node("small", cpu="4")
     h.node("big", cpu="8")
-    h.placement.start()
-    h.pod("a", cpu="2")
+    h.start()
+    h.pod("a", cpu="2")  # does not fit on tiny; LeastAllocated and BalancedAllocation prefer big
     h.env.run(until=1)
     assert h.placements() == {"a": "big"}
     assert h.records("Scheduled") == [(0.0, "pod/default/a", "Successfully assigned default/a to big")]
+    pod = h.api.get("Pod", "a")
+    assert [(c.type, c.status) for c in pod.status.conditions] == [("PodScheduled", "True")]
 
 
 def test_spreads_equal_pods_over_equal_nodes():
     h = Harness()
     for i in range(3):
         h.node(f"n{i}")
-    h.placement.start()
+    h.start()
     for i in range(6):
         h.pod(f"p{i}", cpu="500m")
     h.env.run(until=1)
@@ -70,19 +37,38 @@ def test_spreads_equal_pods_over_equal_nodes():
 
 
 def test_unschedulable_pod_backs_off_1_2_4_8_10_seconds():
+    """Rejected by plugins, the pod waits in unschedulablePods until an event its plugins
+    registered for (here: assigned pods deleted every 0.5 s) moves it to backoffQ, which
+    releases it when its backoff (1 s doubling to 10 s) is over, on the 1 s flush."""
     h = Harness()
     h.node("n0", cpu="1")
-    h.node("n1", cpu="2", ready=False)
-    h.placement.start()
+    h.node("n1", cpu="2", ready=False)  # keeps node.kubernetes.io/not-ready:NoSchedule
+    h.start()
     h.pod("huge", cpu="3")
+
+    def churn():
+        for i in range(200):
+            yield h.env.timeout(0.5)
+            h.pod(f"churn-{i}", cpu="0", memory="0", node_name="n0")
+            h.api.delete("Pod", f"churn-{i}", grace_period_seconds=0)
+
+    h.env.process(churn())
     h.env.run(until=26)
     failed = h.records("FailedScheduling")
     assert [t for t, _, _ in failed] == [0, 1, 3, 7, 15, 25]
-    assert failed[0][2] == "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) were not ready."
+    assert {detail for _, _, detail in failed} == {
+        "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }. "
+        "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, "
+        "1 Preemption is not helpful for scheduling.."}  # FitError adds "." to the PostFilter message
+    cond = h.api.get("Pod", "huge").status.conditions[0]
+    assert (cond.type, cond.status, cond.reason, cond.message) == ("PodScheduled", "False", "Unschedulable",
+                                                                  failed[-1][2])
+    assert cond.last_transition_time == rfc3339(0)  # the status stayed False
     h.node("n2", cpu="4")  # a new node: the pod waits out its backoff, then fits
     h.env.run(until=40)
-    assert h.placements() == {"huge": "n2"}
+    assert h.placements()["huge"] == "n2"
     assert h.records("Scheduled")[0][0] == 35
+    assert h.scheduler.stats.attempts == 7 and h.scheduler.stats.unschedulable == 6
 
 
 def test_fit_error_names_every_short_resource_of_a_node():
@@ -90,11 +76,13 @@ def test_fit_error_names_every_short_resource_of_a_node():
     h.node("tiny", cpu="1", memory="1Gi")
     h.node("cordoned", cpu="8", memory="8Gi")
     h.api.patch("Node", "cordoned", {"spec": {"unschedulable": True}})
-    h.placement.start()
+    h.start()
     h.pod("big", cpu="2", memory="2Gi")
     h.env.run(until=0.5)
     assert h.records("FailedScheduling")[0][2] == (
-        "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) were unschedulable.")
+        "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) were unschedulable. "
+        "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, "
+        "1 Preemption is not helpful for scheduling..")
 
 
 def test_taints_tolerations_and_node_selector():
@@ -102,33 +90,41 @@ def test_taints_tolerations_and_node_selector():
     h.node("tainted", cpu="8", taints=[Taint(key="dedicated", value="gpu", effect="NoSchedule")])
     h.node("plain", cpu="2", labels={"disk": "hdd"})
     h.node("ssd", cpu="1", labels={"disk": "ssd"})
-    h.placement.start()
+    h.start()
     h.pod("any", cpu="500m")
     h.pod("tolerant", cpu="500m",
           tolerations=[Toleration(key="dedicated", operator="Equal", value="gpu", effect="NoSchedule")])
     h.pod("picky", cpu="500m", node_selector={"disk": "ssd"})
+    h.pod("lost", cpu="500m", node_selector={"disk": "nvme"})
     h.env.run(until=1)
-    assert h.placements() == {"any": "plain", "tolerant": "tainted", "picky": "ssd"}
+    assert h.placements() == {"any": "plain", "tolerant": "tainted", "picky": "ssd", "lost": ""}
+    assert h.records("FailedScheduling") == [(0.0, "pod/default/lost", (
+        "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, "
+        "2 node(s) didn't match Pod's node affinity/selector. "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.."))]
 
 
 def test_fit_counts_bound_pods_and_frees_deleted_ones():
     h = Harness()
     h.node("n0", cpu="2", pods=2)
-    h.placement.start()
+    h.start()
     for name in ("a", "b", "c"):
         h.pod(name, cpu="500m")
     h.env.run(until=0.5)
     assert h.placements() == {"a": "n0", "b": "n0", "c": ""}
-    assert h.records("FailedScheduling")[0][2] == "0/1 nodes are available: 1 Too many pods."
-    h.api.delete("Pod", "a", grace_period_seconds=0)
+    assert h.records("FailedScheduling")[0][2] == (
+        "0/1 nodes are available: 1 Too many pods. "
+        "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..")
+    h.api.delete("Pod", "a", grace_period_seconds=0)  # AssignedPodDelete: c moves, after its 1 s backoff
     h.env.run(until=2)
     assert h.placements() == {"b": "n0", "c": "n0"}
+    assert h.records("Scheduled")[-1][:2] == (1.0, "pod/default/c")
 
 
 def test_lists_again_after_a_watch_times_out_and_retries_dropped_requests():
     h = Harness(faults=Faults(drop=0.3, watch_timeout=5))
     h.node("n0", cpu="64", memory="64Gi")
-    h.placement.start()
+    h.start()
 
     def arrivals():
         for i in range(20):
@@ -136,10 +132,14 @@ def test_lists_again_after_a_watch_times_out_and_retries_dropped_requests():
             yield h.env.timeout(1)
 
     h.env.process(arrivals())
-    h.env.run(until=40)
+    h.env.run(until=60)
     assert all(h.placements().values())
     verbs = {r.verb for r in h.log.records}
-    assert {"WatchTimeout", "WatchClosed", "Drop", "ListAndWatchFailed", "FailedBinding"} <= verbs
+    assert {"WatchTimeout", "WatchClosed", "Drop", "ListAndWatchFailed", "FailedScheduling"} <= verbs
+    bind_failures = [d for _, _, d in h.records("FailedScheduling")]
+    assert bind_failures and all(d == 'running Bind plugin "DefaultBinder": Timeout: request did not complete '
+                                      "within requested timeout - context deadline exceeded" for d in bind_failures)
+    assert h.scheduler.stats.scheduled == 20 and h.scheduler.stats.errors == len(bind_failures)
 
 
 def test_same_seed_same_choices():
@@ -147,19 +147,11 @@ def test_same_seed_same_choices():
         h = Harness(seed)
         for i in range(5):
             h.node(f"n{i}")
-        h.placement.start()
+        h.start()
         for i in range(20):
             h.pod(f"p{i}", cpu="100m")
         h.env.run(until=1)
         return h.placements()
 
     assert run(3) == run(3)
-
-
-@pytest.mark.parametrize("reasons, text", [
-    ({"Insufficient cpu": 3}, "0/3 nodes are available: 3 Insufficient cpu."),
-    ({"Insufficient memory": 1, "Insufficient cpu": 2},
-     "0/3 nodes are available: 1 Insufficient memory, 2 Insufficient cpu."),
-])
-def test_fit_error_text(reasons, text):
-    assert fit_error(3, reasons) == text
+    assert run(3) != run(4)

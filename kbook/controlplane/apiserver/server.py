@@ -2,9 +2,10 @@
 (``registry/generic/registry/store.go`` with ``registry/rest/{create,update,delete}.go``)
 and the etcd3 storage (``storage/etcd3/store.go``) implement them.
 
-Simplifications, each deliberate: no admission (a namespace need not exist), no update
-validation beyond ``metadata.uid`` and finalizers on deleting objects (so a scheduler may
-set ``spec.nodeName`` with an update or patch instead of a Binding), status writes take
+Simplifications, each deliberate: the only admission is ``TaintNodesByCondition``
+(:mod:`~kbook.controlplane.apiserver.admission`; a namespace need not exist), no update
+validation beyond ``metadata.uid`` and finalizers on deleting objects (so ``spec.nodeName``
+may also be set with an update or patch; schedulers use :meth:`APIServer.bind`), status writes take
 only ``status`` (and a Deployment's annotations), watches are served by one watch cache
 per resource that replays a past start from etcd's own history (no ring buffer; an
 expired start is reported in the cache's words; see
@@ -28,6 +29,8 @@ from kbook.api.model import GoLiteral
 from kbook.api.strategy import prepare_for_create as scope_namespace
 from kbook.api.strategy import validate_defaulted
 from kbook.controlplane.apiserver import strategy
+from kbook.controlplane.apiserver.admission import admit_create
+from kbook.controlplane.apiserver.binding import assign_pod
 from kbook.controlplane.apiserver.errors import (
     already_exists,
     conflict,
@@ -130,6 +133,7 @@ class APIServer:
         if obj.metadata.resource_version:
             raise BadRequest("resourceVersion should not be set on objects to be created")
         template = default(scope_namespace(copy.deepcopy(obj)))
+        admit_create(template)
         meta = template.metadata
         meta.deletion_timestamp, meta.deletion_grace_period_seconds, meta.generation = None, None, 1
         strategy.prepare_for_create(template)
@@ -208,6 +212,17 @@ class APIServer:
             if patch_rv is not None:
                 _check_resource_version(res, name, str(patch_rv), cur)
             return self._before_update(res, new, cur)
+
+        return self._guaranteed_update(res, res.namespace(namespace), name, mutate)
+
+    def bind(self, name: str, node_name: str, namespace: str | None = None, uid: str | None = None) -> KubeObject:
+        """``POST pods/<name>/binding``: assign the pod to ``node_name`` (see
+        :mod:`~kbook.controlplane.apiserver.binding`); ``uid`` is the Binding's precondition.
+        Returns the bound pod."""
+        res = _resource("Pod")
+
+        def mutate(cur: KubeObject) -> KubeObject:
+            return assign_pod(res, cur, node_name, uid, timestamp(self.clock()))  # type: ignore[arg-type]
 
         return self._guaranteed_update(res, res.namespace(namespace), name, mutate)
 

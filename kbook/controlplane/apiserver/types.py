@@ -95,8 +95,9 @@ class ObjectList:
 
 
 class API(Protocol):
-    """The verbs of the REST API (create, get, list, update, patch, delete, watch) that
-    controllers, kubelets and the scheduler use through client-go."""
+    """The verbs of the REST API (create, get, list, update, patch, delete, watch, and the
+    ``pods/binding`` subresource as ``bind``) that controllers, kubelets and the scheduler
+    use through client-go."""
 
     def create(self, obj: KubeObject) -> KubeObject: ...
 
@@ -110,6 +111,8 @@ class API(Protocol):
     def update_status(self, obj: KubeObject) -> KubeObject: ...
 
     def patch(self, kind: str, name: str, patch: dict[str, Any], namespace: str | None = None) -> KubeObject: ...
+
+    def bind(self, name: str, node_name: str, namespace: str | None = None, uid: str | None = None) -> KubeObject: ...
 
     def delete(self, kind: str, name: str, namespace: str | None = None,
                resource_version: str | None = None, propagation_policy: str | None = None) -> KubeObject | None: ...

@@ -10,6 +10,16 @@ rate-limited queue (``RateLimitedTimedQueue``, tried every 100 ms). Ready=True r
 Zone states follow ``ComputeZoneState``; when every zone is fully disrupted the controller
 stops tainting and removes the taints ("master disruption mode").
 
+Apart from that, every node add and update puts the node's name on ``nodeUpdateQueue``,
+whose worker keeps the NoSchedule taints in step with the node's conditions and
+``spec.unschedulable`` (``doNoScheduleTaintingPass``, ``nodeConditionToTaintKeyStatusMap``):
+``not-ready`` / ``unreachable`` for Ready False / Unknown, ``memory-pressure``,
+``disk-pressure``, ``pid-pressure``, ``network-unavailable`` for those conditions True, and
+``unschedulable`` for a cordoned node. This is what keeps the scheduler off nodes that are
+not ready: a Node is created with ``not-ready:NoSchedule`` (admission), and this pass
+removes it once the node is Ready. As upstream, a failed pass is not retried until the
+node changes again.
+
 Simplified: a node first seen without a Ready condition is timed from when the controller
 first saw it (upstream: its creationTimestamp); pods added to an already not-ready node are
 not marked not Ready by the pod handler; the zone key is region + zone labels, with no
@@ -25,9 +35,9 @@ import simpy
 from kbook.api import Node, NodeCondition, Taint
 from kbook.controlplane.apiserver.types import API, APIError, NotFound
 from kbook.controlplane.controllers.controller_utils import deep_copy
-from kbook.controlplane.controllers.informer import InformerFactory
+from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
 from kbook.controlplane.controllers.timeutil import parse_time, rfc3339
-from kbook.controlplane.controllers.workqueue import TokenBucket
+from kbook.controlplane.controllers.workqueue import RateLimitingQueue, TokenBucket
 from kbook.eventlog import EventLog
 
 __all__ = [
@@ -37,6 +47,13 @@ __all__ = [
     "NODE_STARTUP_GRACE_PERIOD",
     "TAINT_UNREACHABLE",
     "TAINT_NOT_READY",
+    "TAINT_MEMORY_PRESSURE",
+    "TAINT_DISK_PRESSURE",
+    "TAINT_NETWORK_UNAVAILABLE",
+    "TAINT_PID_PRESSURE",
+    "TAINT_UNSCHEDULABLE",
+    "NODE_CONDITION_TO_TAINT_KEY_STATUS",
+    "swap_node_controller_taint",
     "NAMESPACE_NODE_LEASE",
     "compute_zone_state",
 ]
@@ -50,8 +67,25 @@ SECONDARY_EVICTION_LIMITER_QPS = 0.01  # --secondary-node-eviction-rate
 LARGE_CLUSTER_THRESHOLD = 50  # --large-cluster-size-threshold
 UNHEALTHY_ZONE_THRESHOLD = 0.55  # --unhealthy-zone-threshold
 NAMESPACE_NODE_LEASE = "kube-node-lease"
-TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
-TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"  # v1.TaintNodeUnreachable
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"  # v1.TaintNodeNotReady
+TAINT_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
+TAINT_DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
+TAINT_NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable"
+TAINT_PID_PRESSURE = "node.kubernetes.io/pid-pressure"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+NO_SCHEDULE, NO_EXECUTE = "NoSchedule", "NoExecute"
+# nodeConditionToTaintKeyStatusMap: condition type -> {condition status: NoSchedule taint key}
+NODE_CONDITION_TO_TAINT_KEY_STATUS = {
+    "Ready": {"False": TAINT_NOT_READY, "Unknown": TAINT_UNREACHABLE},
+    "MemoryPressure": {"True": TAINT_MEMORY_PRESSURE},
+    "DiskPressure": {"True": TAINT_DISK_PRESSURE},
+    "NetworkUnavailable": {"True": TAINT_NETWORK_UNAVAILABLE},
+    "PIDPressure": {"True": TAINT_PID_PRESSURE},
+}
+# taintKeyToNodeConditionMap: the keys of the taints that mirror a condition
+_CONDITION_TAINT_KEYS = frozenset(k for by_status in NODE_CONDITION_TO_TAINT_KEY_STATUS.values()
+                                  for k in by_status.values())
 _STATUS_TAINT = {"False": TAINT_NOT_READY, "Unknown": TAINT_UNREACHABLE}
 _WATCHED_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 INITIAL, NORMAL, FULL_DISRUPTION, PARTIAL_DISRUPTION = "Initial", "Normal", "FullDisruption", "PartialDisruption"
@@ -134,6 +168,10 @@ class NodeLifecycleController:
         self.health: dict[str, _Health] = {}
         self.zone_states: dict[str, str] = {}
         self.taint_queues: dict[str, _TaintQueue] = {}
+        self.node_update_queue = RateLimitingQueue(env, name="node_lifecycle_controller")
+        self.node_informer.add_event_handler(EventHandler(
+            on_add=lambda node: self.node_update_queue.add(node.metadata.name),
+            on_update=lambda _, node: self.node_update_queue.add(node.metadata.name)))
         self._running = False
         self._wake = env.event()
 
@@ -143,9 +181,11 @@ class NodeLifecycleController:
         self._running = True
         self.env.process(self._monitor_loop())
         self.env.process(self._taint_loop())
+        self.env.process(self._node_processing_worker())
 
     def stop(self) -> None:
         self._running = False
+        self.node_update_queue.shut_down()
         if not self._wake.triggered:
             self._wake.succeed()
         if self._own_informers:
@@ -173,6 +213,59 @@ class NodeLifecycleController:
             else:
                 self._wake = self.env.event()
                 yield self._wake
+
+    def _node_processing_worker(self):
+        """``doNodeProcessingPassWorker``: once the caches have synced, one NoSchedule pass
+        per queued node name. The passes take no simulated time, so one worker does what
+        upstream's eight do, and it works through every name queued by the time it runs in
+        that one step (as the informer applies its events), not one name per step."""
+        while not self.informers.has_synced():
+            if not self._running:
+                return
+            yield self.env.timeout(0.1)
+        while True:
+            name = yield self.node_update_queue.get()
+            if name is None:
+                return
+            self._node_processing_pass(name)
+            while len(self.node_update_queue):  # the names queued meanwhile, in this step
+                self._node_processing_pass(self.node_update_queue.get().value)
+
+    def _node_processing_pass(self, name: str) -> None:
+        try:
+            self.do_no_schedule_tainting_pass(name)
+        finally:
+            self.node_update_queue.done(name)
+
+    def do_no_schedule_tainting_pass(self, name: str) -> None:
+        """``doNoScheduleTaintingPass``: the NoSchedule taints the node's conditions and
+        ``spec.unschedulable`` call for, against the condition and unschedulable taints it
+        has (``TaintSetDiff``), swapped in with ``SwapNodeControllerTaint``."""
+        node = self.node_informer.indexer.get(name)
+        if node is None:
+            return
+        want = []
+        for cond in node.status.conditions:
+            key = NODE_CONDITION_TO_TAINT_KEY_STATUS.get(cond.type, {}).get(cond.status)
+            if key is not None:
+                want.append(Taint(key=key, effect=NO_SCHEDULE))
+        if node.spec.unschedulable:
+            want.append(Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE))
+        have = [t for t in node.spec.taints
+                if t.effect == NO_SCHEDULE and (t.key == TAINT_UNSCHEDULABLE or t.key in _CONDITION_TAINT_KEYS)]
+        add = [t for t in want if not _taint_exists(have, t)]
+        remove = [t for t in have if not _taint_exists(want, t)]
+        if not add and not remove:
+            return
+        try:
+            written = swap_node_controller_taint(self.api, name, add, remove, self.env.now)
+        except APIError as err:
+            self.record("TaintUpdateFailed", name, str(err))
+            return
+        if written is not None and add:
+            self.record("TaintNoSchedule", name, ",".join(t.key for t in add))
+        if written is not None and remove:
+            self.record("RemoveTaintNoSchedule", name, ",".join(t.key for t in remove))
 
     def _queue_taint(self, queue: _TaintQueue, name: str) -> None:
         queue.add(name)
@@ -296,23 +389,16 @@ class NodeLifecycleController:
             self._swap_taints(node, None, TAINT_UNREACHABLE, TAINT_NOT_READY)
 
     def _swap_taints(self, node: Node, add: str | None, *remove: str) -> bool:
-        """``SwapNodeControllerTaint``: one update of spec.taints on a fresh copy."""
+        """``SwapNodeControllerTaint`` with NoExecute taints; False if the update failed."""
         try:
-            fresh = self.api.get("Node", node.metadata.name)
-        except NotFound:
-            return True
-        taints = [t for t in fresh.spec.taints if not (t.key in remove and t.effect == "NoExecute")]
-        if add is not None and not any(t.key == add and t.effect == "NoExecute" for t in taints):
-            taints.append(Taint(key=add, effect="NoExecute", time_added=rfc3339(self.env.now)))
-        if taints == fresh.spec.taints:
-            return True
-        fresh.spec.taints = taints
-        try:
-            self.api.update(fresh)
+            written = swap_node_controller_taint(
+                self.api, node.metadata.name, [Taint(key=add, effect=NO_EXECUTE)] if add else [],
+                [Taint(key=key, effect=NO_EXECUTE) for key in remove], self.env.now)
         except APIError as err:
             self.record("TaintUpdateFailed", node.metadata.name, str(err))
             return False
-        self.record("Taint" if add else "RemoveTaint", node.metadata.name, add or ",".join(remove))
+        if written is not None:
+            self.record("Taint" if add else "RemoveTaint", node.metadata.name, add or ",".join(remove))
         return True
 
     def _do_no_execute_tainting_pass(self) -> None:
@@ -374,5 +460,31 @@ def _condition(node: Node, ctype: str) -> NodeCondition | None:
 
 
 def _has_taint(node: Node, key: str) -> bool:
-    return any(t.key == key and t.effect == "NoExecute" for t in node.spec.taints)
+    return any(t.key == key and t.effect == NO_EXECUTE for t in node.spec.taints)
+
+
+def _taint_exists(taints: list[Taint], taint: Taint) -> bool:
+    """``TaintExists``: a taint with the same key and effect (``MatchTaint``)."""
+    return any(t.key == taint.key and t.effect == taint.effect for t in taints)
+
+
+def swap_node_controller_taint(api: API, name: str, add: list[Taint], remove: list[Taint],
+                               now: float) -> Node | None:
+    """``SwapNodeControllerTaint``: on a fresh copy of node ``name``, append each taint of
+    ``add`` that it lacks (same key and effect), stamped ``timeAdded=now``, and drop those
+    matching ``remove``. One update (upstream makes one for the additions and one for the
+    removals). Returns the updated node, or None when nothing changed or the node is gone;
+    a failed update raises its APIError."""
+    try:
+        fresh = api.get("Node", name)
+    except NotFound:
+        return None
+    taints = [t for t in fresh.spec.taints if not _taint_exists(remove, t)]
+    for taint in add:
+        if not _taint_exists(taints, taint):
+            taints.append(Taint(key=taint.key, value=taint.value, effect=taint.effect, time_added=rfc3339(now)))
+    if taints == fresh.spec.taints:
+        return None
+    fresh.spec.taints = taints
+    return api.update(fresh)
 

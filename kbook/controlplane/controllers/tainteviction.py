@@ -28,7 +28,6 @@ from kbook.eventlog import EventLog
 __all__ = [
     "DEFAULT_TOLERATION_SECONDS",
     "TaintEvictionController",
-    "tolerates",
     "matching_tolerations",
     "effective_tolerations",
     "min_toleration_time",
@@ -37,22 +36,11 @@ __all__ = [
 DEFAULT_TOLERATION_SECONDS = 300  # --default-not-ready/unreachable-toleration-seconds
 
 
-def tolerates(tol: Toleration, taint: Taint) -> bool:
-    """``Toleration.ToleratesTaint``."""
-    if tol.effect and tol.effect != taint.effect:
-        return False
-    if tol.key and tol.key != taint.key:
-        return False
-    if tol.operator in ("", "Equal"):
-        return tol.value == taint.value
-    return tol.operator == "Exists"
-
-
 def matching_tolerations(taints: list[Taint], tolerations: list[Toleration]) -> tuple[bool, list[Toleration]]:
     """``GetMatchingTolerations``: whether every taint is tolerated, and by which tolerations."""
     used = []
     for taint in taints:
-        tol = next((t for t in tolerations if tolerates(t, taint)), None)
+        tol = next((t for t in tolerations if t.tolerates(taint)), None)
         if tol is None:
             return False, []
         used.append(tol)
@@ -64,7 +52,7 @@ def effective_tolerations(pod: Pod) -> list[Toleration]:
     tolerations = list(pod.spec.tolerations)
     for key in (TAINT_NOT_READY, TAINT_UNREACHABLE):
         probe = Taint(key=key, effect="NoExecute")
-        if not any(tolerates(t, probe) for t in tolerations):
+        if not any(t.tolerates(probe) for t in tolerations):
             tolerations.append(Toleration(key=key, operator="Exists", effect="NoExecute",
                                           toleration_seconds=DEFAULT_TOLERATION_SECONDS))
     return tolerations

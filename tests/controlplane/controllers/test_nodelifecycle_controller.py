@@ -14,6 +14,7 @@ from kbook.controlplane.controllers.nodelifecycle import (
     FULL_DISRUPTION,
     NORMAL,
     PARTIAL_DISRUPTION,
+    TAINT_NOT_READY,
     TAINT_UNREACHABLE,
     NodeLifecycleController,
     compute_zone_state,
@@ -98,6 +99,10 @@ def start(env, api, log, grace=50.0):
     return nlc, tec
 
 
+def taints(api, node):
+    return [(t.key, t.effect) for t in api.get("Node", node).spec.taints]
+
+
 def first(log, verb, obj=None):
     return next(r for r in log.records if r.verb == verb and (obj is None or r.object == obj))
 
@@ -126,7 +131,9 @@ def test_dead_kubelet_timeline(env, api, grace):
     assert is_pod_ready(api.get("Pod", "other", "default"))
     tainted = first(log, "Taint", "n1").time
     assert unknown < tainted <= unknown + 5.1  # the next monitor pass queues it
-    assert [t.key for t in api.get("Node", "n1").spec.taints] == [TAINT_UNREACHABLE]
+    # The NoSchedule twin came with Ready=Unknown (doNoScheduleTaintingPass), at once.
+    assert taints(api, "n1") == [(TAINT_UNREACHABLE, "NoSchedule"), (TAINT_UNREACHABLE, "NoExecute")]
+    assert first(log, "TaintNoSchedule", "n1").time == unknown
     assert not api.get("Node", "n2").spec.taints
     env.run(until=tainted + 299)
     assert api.get("Pod", "web", "default").metadata.deletion_timestamp is None
@@ -141,6 +148,8 @@ def test_dead_kubelet_timeline(env, api, grace):
     kubelets.post_ready("n1")
     env.run(until=env.now + 10)
     assert not api.get("Node", "n1").spec.taints
+    removed = [r.detail for r in log.records if r.verb == "RemoveTaintNoSchedule" and r.object == "n1"]
+    assert removed == [TAINT_NOT_READY, TAINT_UNREACHABLE]  # the admission's at start, then this one
 
 
 def test_zero_toleration_seconds_is_evicted_at_once(env, api):
@@ -166,5 +175,6 @@ def test_all_nodes_down_is_master_disruption_mode(env, api):
     env.run(until=500)
     assert all(c.status == "Unknown" for n in ("n1", "n2") for c in api.get("Node", n).status.conditions)
     assert any(r.verb == "MasterDisruptionMode" for r in log.records)
-    assert not api.get("Node", "n1").spec.taints
+    # No NoExecute taints (no evictions); the NoSchedule ones follow Ready=Unknown regardless.
+    assert taints(api, "n1") == [(TAINT_UNREACHABLE, "NoSchedule")]
     assert api.get("Pod", "web", "default").metadata.deletion_timestamp is None

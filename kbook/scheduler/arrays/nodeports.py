@@ -1,0 +1,37 @@
+"""NodePorts over all nodes (:mod:`kbook.scheduler.plugins.nodeports`): only the nodes
+with host ports in use can conflict, so only those are checked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, rejection
+from kbook.scheduler.plugins.nodeports import ERR_REASON, PRE_FILTER_STATE_KEY, NodePorts
+from kbook.scheduler.status import Code, Status
+from kbook.scheduler.types import PreFilterResult
+
+__all__ = ["ArrayNodePorts"]
+
+
+class ArrayNodePorts:
+    """PreFilter (the plugin's own) and Filter."""
+
+    PLUGIN = NodePorts
+    REFERENCE_PRE_FILTER = True  # its PreFilter is the plugin's own
+
+    def __init__(self, plugin: NodePorts) -> None:
+        self.plugin = plugin
+        self.name = plugin.name
+
+    def pre_filter(self, cycle: PodCycle) -> tuple[PreFilterResult | None, Status | None]:
+        return self.plugin.pre_filter(cycle.state, cycle.pod)
+
+    def filter(self, cycle: PodCycle) -> FilterOutcome | None:
+        table = cycle.table
+        want = cycle.state.read(PRE_FILTER_STATE_KEY)
+        codes = np.zeros(table.n, dtype=int)
+        for i in table.port_rows:
+            used = table.infos[i].used_ports
+            if any(used.check_conflict(p.host_ip, p.protocol, p.host_port) for p in want):
+                codes[i] = 1
+        return rejection(codes, Code.UNSCHEDULABLE, ERR_REASON)

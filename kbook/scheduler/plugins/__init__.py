@@ -1,0 +1,1 @@
+"""The in-tree plugins of the scheduling framework (``pkg/scheduler/framework/plugins``)."""
