@@ -146,7 +146,7 @@ def _why(chosen: str, tied: list[str], totals: dict[str, int], per_plugin: dict[
     runner_up = max((name for name in totals if name != chosen), key=lambda n: totals[n])
     mine = {s.name: s.score for s in per_plugin[chosen]}
     theirs = {s.name: s.score for s in per_plugin[runner_up]}
-    diffs = sorted(((mine[n] - theirs[n], n) for n in mine if mine[n] != theirs[n]), reverse=True)
+    diffs = sorted(((mine[n] - theirs[n], n) for n in mine if mine[n] != theirs[n]), key=lambda d: -abs(d[0]))
     parts = ", ".join(f"{name} {d:+d}" for d, name in diffs[:3])
     return (f"{chosen} has the best total, {totals[chosen]}, against {totals[runner_up]} for the runner-up "
             f"{runner_up}; the weighted differences: {parts}.")
