@@ -103,6 +103,43 @@ def _schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hpa_simulate(args: argparse.Namespace) -> int:
+    """``kbook hpa simulate --hpa FILE --deployment FILE --trace FILE``: the HPA and its
+    Deployment in a simulated cluster under the trace; writes a CSV and a PNG into ``--out``."""
+    from pathlib import Path
+
+    from kbook.hpa import load_pair, plot_scaling, simulate
+    from kbook.autoscaling.traces import read_csv
+
+    out = Path(args.out)
+    try:
+        hpa, deployment = load_pair(args.hpa, args.deployment)
+        trace = read_csv(args.trace)
+        if args.peak is not None:
+            if not args.peak > 0 or not trace.max() > 0:
+                raise KbookError(f"--peak: {args.peak}: needs a peak > 0 and a trace with a value > 0")
+            trace = trace * (args.peak / trace.max())
+        result = simulate(hpa, deployment, trace, cpu_per_request=args.cpu_per_request, slo_s=args.slo,
+                          seed=args.seed)
+        out.mkdir(parents=True, exist_ok=True)
+    except (KbookError, OSError) as e:
+        for line in getattr(e, "errors", None) or [str(e)]:
+            print(line, file=sys.stderr)
+        return 1
+    csv_path, png_path = out / "hpa-simulation.csv", out / "hpa-simulation.png"
+    result.frame.to_csv(csv_path, index=False, float_format="%.6g")
+    plot_scaling(result.frame, f"HorizontalPodAutoscaler {hpa.metadata.name}").savefig(png_path)
+    frame, stats = result.frame, result.stats
+    print(f"simulated {frame['time'].iloc[-1] / 3600:.2f} h in {len(frame)} sync periods")
+    print(f"replicas: {frame['ready_replicas'].min()} to {frame['ready_replicas'].max()} ready, "
+          f"{stats.pod_hours:.2f} pod-hours")
+    print(f"requests: {stats.requests:,.0f}, {stats.slo_violation:.2%} slower than {args.slo:g} s, "
+          f"mean latency {stats.mean_latency * 1000:.1f} ms")
+    print(f"wrote {csv_path}")
+    print(f"wrote {png_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kbook", description="Models of containers and Kubernetes, from the book.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="array engine (default) or the per-node reference; placements are identical")
     s.add_argument("--explain", metavar="POD", help="also print every plugin's verdict and score for POD")
     s.set_defaults(func=_schedule)
+    hpa = sub.add_parser("hpa", help="the HorizontalPodAutoscaler")
+    hpa_sub = hpa.add_subparsers(dest="hpa_command", required=True)
+    h = hpa_sub.add_parser("simulate",
+                           help="an HPA and its Deployment under a request-rate trace, in a simulated cluster")
+    h.add_argument("--hpa", required=True, metavar="FILE", help="a YAML file with one HorizontalPodAutoscaler")
+    h.add_argument("--deployment", required=True, metavar="FILE", help="a YAML file with the Deployment it scales")
+    h.add_argument("--trace", required=True, metavar="FILE", help="a timestamp,value CSV of requests per second")
+    h.add_argument("--out", default=".", metavar="DIR",
+                   help="where to write hpa-simulation.csv and hpa-simulation.png (default: .)")
+    h.add_argument("--peak", type=float, metavar="RPS", help="multiply the trace so that its maximum is RPS requests/s")
+    h.add_argument("--cpu-per-request", type=float, default=0.01, metavar="SECONDS",
+                   help="CPU seconds each request costs (default 0.01)")
+    h.add_argument("--slo", type=float, default=0.25, metavar="SECONDS", help="the latency objective (default 0.25)")
+    h.add_argument("--seed", type=int, default=0, help="seed of the simulated cluster (default 0)")
+    h.set_defaults(func=_hpa_simulate)
     return parser
 
 

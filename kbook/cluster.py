@@ -31,17 +31,20 @@ import pandas as pd
 import simpy
 
 from kbook.api import KubeObject, Node, Pod, dump, load_file, loads
+from kbook.autoscaling.workload import Workload
 from kbook.controlplane.apiserver import APIServer
 from kbook.controlplane.apiserver.types import API, NotFound
 from kbook.controlplane.controllers import ControllerManager
 from kbook.controlplane.etcd import LEASE_CHECK_INTERVAL, EmbeddedEtcd
 from kbook.controlplane.etcd.types import EQUAL, VERSION, Compare, PutOp, RangeOp
+from kbook.controlplane.metricsserver import METRIC_RESOLUTION, MetricsServer
 from kbook.controlplane.placement import Placement, PlacementFactory
 from kbook.controlplane.scheduler import KUBE_SCHEDULER_OPTIONS, KubeScheduler
 from kbook.errors import KbookError
 from kbook.eventlog import EventLog
 from kbook.faults import Faults, FaultyAPI
 from kbook.node import Kubelet
+from kbook.node.load import LOAD_STEP, Attachment, LoadDriver
 from kbook.node.proxy import KubeProxy
 
 __all__ = ["Cluster", "NodePool", "COMPACTION_INTERVAL", "LAST_APPLIED_ANNOTATION"]
@@ -151,12 +154,21 @@ class Cluster:
     ``readiness_delay_s``, ``container_start_s``, ``images``). ``kube_proxy="shared"`` runs
     one kube-proxy for all nodes (their rules are the same) instead of one per node, which
     saves a Pod and a Service watch per node in big clusters.
+
+    Load: ``load`` maps a Deployment (``name`` or ``namespace/name``) to a
+    :class:`~kbook.autoscaling.workload.Workload` (or call :meth:`attach_load`); its Ready pods
+    burn CPU that metrics-server (``metric_resolution`` seconds, ``--metric-resolution``)
+    scrapes for the HorizontalPodAutoscaler controller, whose flags go in ``hpa_options``
+    (see :class:`~kbook.controlplane.controllers.hpa.HorizontalController`). ``load_step_s``:
+    how often the load is shared anew over the Ready pods.
     """
 
     def __init__(self, nodes: NodesSpec = 3, seed: int = 0, *, faults: Mapping[str, Faults] | None = None,
                  scheduler: Mapping[str, Any] | PlacementFactory | None = None,
                  kubelet_options: Mapping[str, Any] | None = None,
-                 kube_proxy: str = "per-node"):
+                 kube_proxy: str = "per-node", load: Mapping[str, Workload] | None = None,
+                 metric_resolution: float = METRIC_RESOLUTION, load_step_s: float = LOAD_STEP,
+                 hpa_options: Mapping[str, Any] | None = None):
         if kube_proxy not in ("per-node", "shared"):
             raise KbookError(f'kube_proxy: expected "per-node" or "shared", got "{kube_proxy}"')
         self.env = simpy.Environment()
@@ -178,8 +190,13 @@ class Cluster:
                               **dict(kubelet_options or {}))
             self.kubelets[name] = kubelet
             kubelet.start()
+        self.load = LoadDriver(self.env, self.api, self.kubelets, step_s=load_step_s)
+        self.metrics_server = MetricsServer(self.env, self.kubelets, self.load, metric_resolution=metric_resolution,
+                                            log=self.log)
+        self.metrics_server.start()
         self.controllers = ControllerManager(self.env, self._client("controller-manager"), log=self.log,
-                                             rng=self._child_rng("controller-manager"))
+                                             rng=self._child_rng("controller-manager"), metrics=self.metrics_server,
+                                             hpa_options=hpa_options)
         self.controllers.start()
         factory = scheduler if callable(scheduler) else _kube_scheduler(scheduler or {})
         self.scheduler: Placement = factory(self.env, self._client("scheduler"), self.log,
@@ -191,6 +208,9 @@ class Cluster:
                               node_name=name, log=self.log)
             proxy.start()
             self.proxies.update({name: proxy} if name else dict.fromkeys(self.kubelets, proxy))
+        for target, workload in (load or {}).items():
+            namespace, _, name = target.rpartition("/")
+            self.attach_load(name, workload, namespace or "default")
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -284,6 +304,14 @@ class Cluster:
 
     def pods(self, selector: str | Mapping[str, str] | None = None, namespace: str | None = None) -> list[Pod]:
         return self.list("Pod", namespace, selector)
+
+    def attach_load(self, deployment: str, workload: Workload, namespace: str = "default",
+                    container: str | None = None) -> Attachment:
+        """Drive the Ready pods of Deployment ``namespace/deployment`` with ``workload`` (on
+        ``container``, default each pod's first); the attachment keeps the workload's
+        statistics (latency, SLO violations, pod-hours) and history."""
+        self.log.record(self.env.now, "cluster", "AttachLoad", f"deployment/{namespace}/{deployment}")
+        return self.load.attach(deployment, workload, namespace, container)
 
     # -- time ---------------------------------------------------------------------------
 

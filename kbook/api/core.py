@@ -313,6 +313,7 @@ class PodSpec(KubeModel):
     host_users: bool | None = None
     scheduling_gates: list[Any] = opaque("[]v1.PodSchedulingGate")
     resource_claims: list[Any] = opaque("[]v1.PodResourceClaim")
+    resources: ResourceRequirements | None = None  # pod-level resources (KEP-2837)
 
 
 @dataclass

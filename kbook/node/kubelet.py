@@ -24,8 +24,7 @@ the status manager every ``syncPeriod`` (10 s).
 from __future__ import annotations
 
 import copy
-import ipaddress
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +46,7 @@ from kbook.eventlog import EventLog
 from kbook.image import Image, LayerStore
 from kbook.node.backoff import Backoff
 from kbook.node.images import ImageManager, PullError
+from kbook.node.ipam import HostLocalIPAM
 from kbook.node.podstatus import FAILED, SUCCEEDED, ContainerRecord, pod_conditions, pod_phase
 from kbook.node.timestamps import go_duration, micro_timestamp, timestamp
 from kbook.quantity import Quantity
@@ -150,8 +150,7 @@ class Kubelet:
         self.status_report_frequency = node_status_report_frequency_s
         self.lease_renew_interval = NODE_LEASE_DURATION_SECONDS * NODE_LEASE_RENEW_INTERVAL_FRACTION
         self.pods: dict[str, _PodWorker] = {}  # by pod UID
-        self._ips: Iterator[ipaddress.IPv4Address | ipaddress.IPv6Address] = iter(
-            list(ipaddress.ip_network(pod_cidr).hosts())[1:])  # .1 is the bridge's gateway
+        self._ipam = HostLocalIPAM(pod_cidr)
         self._stopped = env.event()
         self._informer: SharedInformer | None = None
         self._reflector_rng = rng.spawn(1)[0]  # backoff jitter, apart from the runtime's draws
@@ -387,7 +386,7 @@ class Kubelet:
     def _new_worker(self, pod: Pod) -> _PodWorker:
         worker = _PodWorker(pod=pod, abort=self.env.event(),
                             containers=[ContainerRecord(c.name, c.image) for c in pod.spec.containers],
-                            ip=str(next(self._ips)), start_time=timestamp(self.env.now))
+                            ip=self._ipam.allocate(), start_time=timestamp(self.env.now))
         self.pods[worker.uid] = worker
         return worker
 
@@ -588,7 +587,8 @@ class Kubelet:
                 self._record("DeletePodFailed", f"pod/{worker.pod.key}", f"{e.reason}: {e.message}")
                 return
             self._record("DeletePod", f"pod/{worker.pod.key}", "grace period 0")
-        self.pods.pop(worker.uid, None)
+        if self.pods.pop(worker.uid, None) is not None:
+            self._ipam.release(worker.ip)
 
     def _status_sync_loop(self) -> Generator[Any, Any, None]:
         """The status manager's ``syncBatch`` ticker: every ``syncPeriod``, write again what

@@ -11,7 +11,7 @@ import pytest
 from kbook.conformance import AREAS, check, discover
 
 DATA = Path(__file__).parent / "data"
-LANDED: set[str] = {"unionfs", "scheduler"}
+LANDED: set[str] = {"unionfs", "scheduler", "hpa"}
 
 
 def _params():

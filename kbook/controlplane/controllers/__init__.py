@@ -10,6 +10,7 @@ eviction, garbage collector), as SimPy processes in simulated time.
 
 from kbook.controlplane.controllers.deployment import DeploymentController
 from kbook.controlplane.controllers.garbagecollector import GarbageCollector
+from kbook.controlplane.controllers.hpa import HorizontalController
 from kbook.controlplane.controllers.informer import EventHandler, Indexer, InformerFactory, SharedInformer
 from kbook.controlplane.controllers.manager import CONTROLLERS, ControllerManager
 from kbook.controlplane.controllers.nodelifecycle import (
@@ -29,6 +30,7 @@ from kbook.controlplane.controllers.workqueue import (
 )
 
 __all__ = [
+    "HorizontalController",
     "ControllerManager",
     "CONTROLLERS",
     "ReplicaSetController",

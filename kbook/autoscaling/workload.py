@@ -1,0 +1,179 @@
+"""Workload models: a request rate turned into per-pod CPU usage, latency and SLO violations.
+
+The model (a stated simplification, not a Kubernetes algorithm):
+
+* Requests arrive at ``rate(t)`` requests/s (Poisson) and a load balancer spreads them evenly
+  over the pods that are Ready (a pod that is not Ready receives nothing, as a Service's
+  endpoints leave it out). With no Ready pod every request fails.
+* A request costs ``cpu_per_request`` CPU seconds. A pod can use ``cores`` CPUs: its CPU
+  limit if it has one, else ``default_cores``. Its CPU usage is ``min(λ_i·s, cores)``
+  (throttled at the limit).
+* Each pod is an M/M/1 processor-sharing server whose capacity is ``cores``: a request alone
+  on the pod takes ``s / min(cores, 1)`` seconds (it runs on at most one core; below one core
+  it is throttled), utilisation ``ρ = λ_i·s / cores``, mean latency ``T = s_eff / (1 − ρ)``,
+  infinite when ``ρ >= 1`` (saturated).
+* Response times are taken as exponential with mean ``T`` (exact for M/M/1 FCFS, whose mean
+  equals processor sharing's), so the share of a pod's requests slower than the SLO is
+  ``exp(−slo / T)``; a saturated pod violates the SLO for every request.
+* Pod-hours count every pod that exists on a node (it costs money whether or not it serves).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kbook.errors import KbookError
+
+__all__ = ["Workload", "PodLoad", "LoadResult", "WorkloadStats", "WorkloadError"]
+
+
+class WorkloadError(KbookError):
+    """A workload parameter is out of range."""
+
+
+RateFn = Callable[[float], float]
+
+
+@dataclass(frozen=True)
+class PodLoad:
+    """One Ready pod's share: CPU usage (cores), utilisation, mean latency (s) and the share
+    of its requests that miss the SLO."""
+
+    rate: float
+    usage: float
+    utilization: float
+    latency: float
+    slo_violation: float
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The load at one instant: per Ready pod, and request-weighted totals."""
+
+    rate: float
+    pods: tuple[PodLoad, ...]
+
+    @property
+    def latency(self) -> float:
+        """Request-weighted mean latency (s); ``inf`` when some requests are not served."""
+        if self.rate <= 0:
+            return 0.0
+        if not self.pods:
+            return math.inf
+        return sum(p.rate * p.latency for p in self.pods) / self.rate
+
+    @property
+    def slo_violation(self) -> float:
+        """The share of requests slower than the SLO (1 with no Ready pod)."""
+        if self.rate <= 0:
+            return 0.0
+        if not self.pods:
+            return 1.0
+        return sum(p.rate * p.slo_violation for p in self.pods) / self.rate
+
+
+def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
+    """A rate as a function of time: a constant, a callable, or a Series indexed by seconds
+    (held from each point to the next, 0 before the first)."""
+    if isinstance(rate, pd.Series):
+        times = np.asarray(rate.index, dtype=float)
+        values = np.asarray(rate.to_numpy(), dtype=float)
+        if len(times) == 0 or np.any(np.diff(times) <= 0):
+            raise WorkloadError("rate: a Series needs a non-empty, strictly increasing index of seconds")
+
+        def held(t: float) -> float:
+            i = int(np.searchsorted(times, t, side="right")) - 1
+            return float(values[i]) if i >= 0 else 0.0
+        return held
+    if callable(rate):
+        return rate
+    constant = float(rate)
+    return lambda t: constant
+
+
+class Workload:
+    """``rate`` (requests/s: a number, ``rate(t)`` or a Series indexed by seconds),
+    ``cpu_per_request`` (CPU seconds), ``slo_s`` (latency objective, seconds) and the cores
+    of a pod without a CPU limit (``default_cores``). See the module docstring."""
+
+    def __init__(self, rate: RateFn | pd.Series | float, cpu_per_request: float, *, slo_s: float = 0.5,
+                 default_cores: float = 1.0):
+        if not cpu_per_request > 0:
+            raise WorkloadError(f"cpu_per_request: must be > 0, got {cpu_per_request}")
+        if not slo_s > 0:
+            raise WorkloadError(f"slo_s: must be > 0, got {slo_s}")
+        if not default_cores > 0:
+            raise WorkloadError(f"default_cores: must be > 0, got {default_cores}")
+        self.rate = _rate_fn(rate)
+        self.cpu_per_request = float(cpu_per_request)
+        self.slo_s = float(slo_s)
+        self.default_cores = float(default_cores)
+
+    def rate_at(self, t: float) -> float:
+        r = float(self.rate(t))
+        if not r >= 0:
+            raise WorkloadError(f"rate: must be >= 0, got {r} at t={t}")
+        return r
+
+    def serve(self, t: float, cores: Sequence[float | None]) -> LoadResult:
+        """The load at time ``t`` over Ready pods with these CPU limits in cores (``None``:
+        no limit, ``default_cores``)."""
+        rate = self.rate_at(t)
+        if not cores:
+            return LoadResult(rate, ())
+        share = rate / len(cores)
+        return LoadResult(rate, tuple(self._pod(share, self.default_cores if c is None else c) for c in cores))
+
+    def _pod(self, rate: float, cores: float) -> PodLoad:
+        if not cores > 0:
+            raise WorkloadError(f"cores: a pod's CPU limit must be > 0, got {cores}")
+        demand = rate * self.cpu_per_request
+        rho = demand / cores
+        if rho >= 1.0:
+            return PodLoad(rate, cores, rho, math.inf, 1.0)
+        latency = self.cpu_per_request / min(cores, 1.0) / (1.0 - rho)
+        return PodLoad(rate, demand, rho, latency, math.exp(-self.slo_s / latency))
+
+
+@dataclass
+class WorkloadStats:
+    """Totals over time: requests, requests missing the SLO, latency x requests (finite
+    latencies only) and pod-seconds. :meth:`add` one interval at a time."""
+
+    requests: float = 0.0
+    violations: float = 0.0
+    latency_sum: float = 0.0
+    served: float = 0.0
+    pod_seconds: float = 0.0
+
+    def add(self, dt: float, load: LoadResult, pods: int) -> None:
+        """``dt`` seconds at ``load`` with ``pods`` pods existing (Ready or not)."""
+        if dt < 0:
+            raise WorkloadError(f"dt: must be >= 0, got {dt}")
+        requests = load.rate * dt
+        self.requests += requests
+        self.violations += load.slo_violation * requests
+        for pod in load.pods:
+            if math.isfinite(pod.latency):
+                self.latency_sum += pod.latency * pod.rate * dt
+                self.served += pod.rate * dt
+        self.pod_seconds += pods * dt
+
+    @property
+    def pod_hours(self) -> float:
+        return self.pod_seconds / 3600.0
+
+    @property
+    def slo_violation(self) -> float:
+        """The share of all requests that missed the SLO."""
+        return self.violations / self.requests if self.requests else 0.0
+
+    @property
+    def mean_latency(self) -> float:
+        """Mean latency of the requests served by unsaturated pods (s)."""
+        return self.latency_sum / self.served if self.served else 0.0

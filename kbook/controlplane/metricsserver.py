@@ -1,0 +1,130 @@
+"""metrics-server (``kubernetes-sigs/metrics-server``): the resource metrics API
+(``metrics.k8s.io/v1beta1`` PodMetrics) the HPA reads.
+
+Every ``metric_resolution`` seconds (``--metric-resolution``, binary default 60 s; the
+official manifest sets 15 s) it scrapes each live kubelet's ``/metrics/resource``: the
+cumulative CPU seconds of each running container (:class:`~kbook.node.load.LoadDriver`
+holds those counters, as cAdvisor does). It keeps the last two points per container
+(``pkg/storage/pod.go``) and serves a pod's CPU usage as the rate between them
+(``resourceUsage`` in ``pkg/storage/types.go``): ``timestamp`` is the last scrape,
+``window`` the time between the two points. A container first seen in the last scrape uses
+``(startTime, 0)`` as its previous point if it started at least
+``freshContainerMinMetricsResolution`` (10 s) before the scrape. A pod is served only when
+every one of its containers has a rate, so pods without a sample yet have no metrics.
+Memory is not modelled (no ``memory`` usage is reported).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import simpy
+
+from kbook.api import LabelSelector
+from kbook.autoscaling.metrics import ContainerMetrics, PodMetrics
+from kbook.errors import KbookError
+from kbook.eventlog import EventLog
+
+if TYPE_CHECKING:  # the node components import the controllers' informers: no import cycle at run time
+    from kbook.node.kubelet import Kubelet
+    from kbook.node.load import LoadDriver
+
+__all__ = ["MetricsServer", "METRIC_RESOLUTION", "FRESH_CONTAINER_MIN_METRICS_RESOLUTION"]
+
+METRIC_RESOLUTION = 60.0  # options.go MetricResolution: 60 * time.Second
+MIN_METRIC_RESOLUTION = 10.0  # options.go: --metric-resolution must be at least 10 s
+FRESH_CONTAINER_MIN_METRICS_RESOLUTION = 10.0  # pkg/storage/pod.go freshContainerMinMetricsResolution
+
+
+@dataclass(frozen=True)
+class _Point:
+    timestamp: float
+    cpu_seconds: float
+    start_time: float
+
+
+class MetricsServer:
+    """Scrapes ``kubelets`` through ``load`` every ``metric_resolution`` seconds."""
+
+    def __init__(self, env: simpy.Environment, kubelets: Mapping[str, Kubelet], load: LoadDriver, *,
+                 metric_resolution: float = METRIC_RESOLUTION, log: EventLog | None = None):
+        if not metric_resolution >= MIN_METRIC_RESOLUTION:
+            raise KbookError(f"metric_resolution: --metric-resolution must be at least "
+                             f"{MIN_METRIC_RESOLUTION:g}s, got {metric_resolution}")
+        self.env, self.kubelets, self.load, self.log = env, kubelets, load, log
+        self.metric_resolution = metric_resolution
+        self._prev: dict[tuple[str, str], _Point] = {}
+        self._last: dict[tuple[str, str], _Point] = {}
+        self._pods: dict[str, tuple[str, str, Mapping[str, str], tuple[str, ...]]] = {}  # uid -> pod identity
+        self._served: list[tuple[Mapping[str, str], PodMetrics]] | None = None  # the store's items, per scrape
+        self.scrapes = 0
+
+    def start(self) -> None:
+        self.env.process(self._run())
+
+    def _run(self):
+        while True:
+            yield self.env.timeout(self.metric_resolution)
+            self.scrape()
+
+    def scrape(self) -> None:
+        """One scrape of every live kubelet (``scraper.Scrape`` + ``storage.Store``)."""
+        self.load.advance()
+        now = self.env.now
+        last: dict[tuple[str, str], _Point] = {}
+        pods = {}
+        for kubelet in self.kubelets.values():
+            if not kubelet.running:
+                continue
+            for worker in kubelet.pods.values():
+                counters = self.load.counters.get(worker.uid)
+                if not counters:
+                    continue
+                meta = worker.pod.metadata
+                pods[worker.uid] = (meta.namespace, meta.name, dict(meta.labels),
+                                    tuple(c.name for c in worker.pod.spec.containers))
+                for name, counter in counters.items():
+                    last[(worker.uid, name)] = _Point(now, counter.cpu_seconds, counter.start_time)
+        self._prev = {k: self._last[k] for k in last if k in self._last}
+        self._last, self._pods, self._served = last, pods, None
+        self.scrapes += 1
+
+    def _rate(self, key: tuple[str, str]) -> tuple[float, float] | None:
+        """(cores, window) of one container, or None without two usable points."""
+        point = self._last.get(key)
+        if point is None:
+            return None
+        prev = self._prev.get(key)
+        if prev is None or prev.start_time != point.start_time:
+            if point.timestamp - point.start_time < FRESH_CONTAINER_MIN_METRICS_RESOLUTION:
+                return None
+            prev = _Point(point.start_time, 0.0, point.start_time)
+        window = point.timestamp - prev.timestamp
+        if window <= 0:
+            return None
+        return (point.cpu_seconds - prev.cpu_seconds) / window, window
+
+    def _items(self) -> list[tuple[Mapping[str, str], PodMetrics]]:
+        """Every pod with a rate for each of its containers, with its labels, by name."""
+        if self._served is None:
+            served = []
+            for uid, (ns, name, labels, containers) in self._pods.items():
+                rates = {c: self._rate((uid, c)) for c in containers}
+                if any(r is None for r in rates.values()):
+                    continue
+                usage = tuple(ContainerMetrics(c, {"cpu": math.ceil(round(r[0] * 1e9) / 1e6)})
+                              for c, r in rates.items())
+                window = max(r[1] for r in rates.values())
+                served.append((labels, PodMetrics(name, self._last[(uid, containers[0])].timestamp, window, usage, ns)))
+            self._served = sorted(served, key=lambda item: (item[1].namespace, item[1].name))
+        return self._served
+
+    def pod_metrics(self, namespace: str, selector: LabelSelector | None = None) -> list[PodMetrics]:
+        """``GET /apis/metrics.k8s.io/v1beta1/namespaces/<ns>/pods?labelSelector=...``: the
+        items, in pod-name order; CPU usage in milli-cores (``MilliValue`` of the nano-core
+        quantity metrics-server serves)."""
+        return [m for labels, m in self._items()
+                if m.namespace == namespace and (selector is None or selector.matches(labels))]
