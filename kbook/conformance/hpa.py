@@ -37,8 +37,7 @@ from kbook.autoscaling.metrics import (
     get_resource_metric,
 )
 from kbook.autoscaling.replica_calculator import ReplicaCalculator, Tolerances, calculate_requests, group_pods
-from kbook.conformance.runner import CHECKERS, Case
-from kbook.errors import ConformanceError
+from kbook.conformance.runner import CHECKERS, Case, CaseError, guarded
 from kbook.quantity import Quantity
 
 __all__ = ["NOW", "AGE_EPSILON", "build_pod", "build_rules"]
@@ -51,10 +50,6 @@ _TEST_DELAY_OF_INITIAL_READINESS_STATUS = 10.0  # defaultTestingDelayOfInitialRe
 _POD_KEYS = {"name", "phase", "deleted", "startTime_s", "readyCondition", "containers", "initContainers",
              "podLevelCpuRequest_milli"}
 _REQUEST_SUFFIX = "_request_milli"
-
-
-class CaseError(ConformanceError):
-    """A case this checker cannot turn into kbook values."""
 
 
 def _seconds(value: Any) -> float | None:
@@ -442,20 +437,7 @@ def check_scale_down_limit(case: Case) -> list[str]:
     return _limit_check(case, behavior.calculate_scale_down_limit_with_behaviors)
 
 
-def _guarded(checker: Callable[[Case], list[str]]) -> Callable[[Case], list[str]]:
-    """A case that cannot be built is that case's difference."""
-
-    def run(case: Case) -> list[str]:
-        try:
-            return checker(case)
-        except CaseError as e:
-            return [str(e)]
-
-    run.__doc__ = checker.__doc__
-    return run
-
-
-CHECKERS["hpa"].update({kind: _guarded(checker) for kind, checker in {
+CHECKERS["hpa"].update({kind: guarded(checker) for kind, checker in {
     "resource_utilization": check_resource_utilization,
     "pods_average_value": check_pods_average_value,
     "object_value": check_object_value,

@@ -46,6 +46,23 @@ class Result:
 # A checker returns the list of differences between kbook and the case's expectation.
 Checker = Callable[[Case], list[str]]
 
+
+class CaseError(ConformanceError):
+    """A case a checker cannot turn into kbook values (an unknown field, a bad value)."""
+
+
+def guarded(checker: Checker) -> Checker:
+    """A case that cannot be built is that case's difference, not a crash."""
+
+    def run(case: Case) -> list[str]:
+        try:
+            return checker(case)
+        except CaseError as e:
+            return [str(e)]
+
+    run.__doc__ = checker.__doc__
+    return run
+
 # area -> kind -> checker. Each area's issue registers its checkers here.
 CHECKERS: dict[str, dict[str, Checker]] = {area: {} for area in AREAS}
 

@@ -22,8 +22,7 @@ from typing import Any, Callable
 
 from kbook.api import Node, Pod
 from kbook.api.codec import decode_object
-from kbook.conformance.runner import CHECKERS, Case
-from kbook.errors import ConformanceError
+from kbook.conformance.runner import CHECKERS, Case, CaseError, guarded
 from kbook.scheduler.config import ConfigError
 from kbook.scheduler.cyclestate import CycleState
 from kbook.scheduler.plugins import (
@@ -54,10 +53,6 @@ PLUGINS: dict[str, Callable[[dict[str, Any], Any, Features], Any]] = {
     nodeunschedulable.NAME: lambda args, handle, features: nodeunschedulable.new(args, handle),
     nodeports.NAME: lambda args, handle, features: nodeports.new(args, handle),
 }
-
-
-class CaseError(ConformanceError):
-    """A case this checker cannot turn into kbook objects."""
 
 
 @dataclass
@@ -324,24 +319,11 @@ def check_normalized_image_name(case: Case) -> list[str]:
     return [] if got == case.data["expected"] else [f"{got!r} != {case.data['expected']!r}"]
 
 
-def _guarded(checker: Callable[[Case], list[str]]) -> Callable[[Case], list[str]]:
-    """A case that cannot be built is that case's difference."""
-
-    def run(case: Case) -> list[str]:
-        try:
-            return checker(case)
-        except CaseError as e:
-            return [str(e)]
-
-    run.__doc__ = checker.__doc__
-    return run
-
-
 CHECKERS["scheduler"].update({
-    "score": _guarded(check_score),
-    "filter": _guarded(check_filter),
+    "score": guarded(check_score),
+    "filter": guarded(check_filter),
     "default_normalize_score": check_default_normalize_score,
     "broken_linear_function": check_broken_linear_function,
-    "queue_sort_less": _guarded(check_queue_sort_less),
+    "queue_sort_less": guarded(check_queue_sort_less),
     "normalized_image_name": check_normalized_image_name,
 })
