@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -450,16 +450,19 @@ class Framework:
 
     # -- PreFilter and Filter -------------------------------------------------------------
 
-    def run_pre_filter_plugins(self, state: CycleState, pod: Pod) -> tuple[PreFilterResult | None, Status | None]:
+    def run_pre_filter_plugins(self, state: CycleState, pod: Pod,
+                               run: Callable[[Any], tuple[PreFilterResult | None, Status | None]] | None = None,
+                               ) -> tuple[PreFilterResult | None, Status | None]:
         """``RunPreFilterPlugins``: Skip excludes the plugin's Filter this cycle; a
         rejection stops at once (with the plugin set); an empty intersection of the
-        plugins' node sets is Unschedulable ``node(s) didn't satisfy plugin(s) [..]``."""
+        plugins' node sets is Unschedulable ``node(s) didn't satisfy plugin(s) [..]``.
+        ``run(plugin)`` stands in for ``plugin.pre_filter`` (the array engine's forms)."""
         skip: set[str] = set()
         result = PreFilterResult()
         plugins_with_nodes: list[str] = []
         try:
             for pl in self._points["preFilter"].plugins:
-                r, s = pl.pre_filter(state, pod)
+                r, s = pl.pre_filter(state, pod) if run is None else run(pl)
                 if s is not None and s.code == Code.SKIP:
                     skip.add(pl.name)
                     continue

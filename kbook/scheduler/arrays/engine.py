@@ -141,36 +141,15 @@ class ArrayEngine:
     # -- PreFilter -----------------------------------------------------------------------
 
     @staticmethod
-    def _run_pre_filter(prof: _Profile, cycle: PodCycle) -> tuple[PreFilterResult | None, Status | None]:
-        """``RunPreFilterPlugins`` with the array forms (see
-        :meth:`kbook.scheduler.framework.Framework.run_pre_filter_plugins`)."""
-        state, pod = cycle.state, cycle.pod
-        skip: set[str] = set()
-        result = PreFilterResult()
-        plugins_with_nodes: list[str] = []
-        try:
-            for pl, form in prof.pre_filter:
-                r, s = form.pre_filter(cycle) if form is not None else pl.pre_filter(state, pod)
-                if s is not None and s.code == Code.SKIP:
-                    skip.add(pl.name)
-                    continue
-                if not is_success(s):
-                    if s.is_rejected():
-                        return None, Status(s.code, list(s.reasons), pl.name)
-                    return None, Status(Code.ERROR, [f"running PreFilter plugin {_go_quote(pl.name)}: {s.message()}"],
-                                        pl.name)
-                if r is not None and not r.all_nodes():
-                    plugins_with_nodes.append(pl.name)
-                result = result.merge(r)
-                if not result.all_nodes() and not result.node_names:
-                    if len(plugins_with_nodes) == 1:
-                        msg = f"node(s) didn't satisfy plugin {plugins_with_nodes[0]}"
-                    else:
-                        msg = f"node(s) didn't satisfy plugin(s) [{' '.join(plugins_with_nodes)}] simultaneously"
-                    return None, Status.of(Code.UNSCHEDULABLE, msg)
-            return (None if result.all_nodes() else result), None
-        finally:
-            state.skip_filter_plugins = skip
+    def _run_pre_filter(fwk: Framework, prof: _Profile, cycle: PodCycle) -> tuple[PreFilterResult | None, Status | None]:
+        """``RunPreFilterPlugins`` with the array forms where a plugin has one."""
+        forms = {pl.name: form for pl, form in prof.pre_filter}
+
+        def run(pl):
+            form = forms[pl.name]
+            return form.pre_filter(cycle) if form is not None else pl.pre_filter(cycle.state, cycle.pod)
+
+        return fwk.run_pre_filter_plugins(cycle.state, cycle.pod, run)
 
     def _reference_states(self, fwk: Framework, prof: _Profile, cycle: PodCycle) -> None:
         """Make the per-node plugins' PreFilter states exist in the cycle state."""
@@ -191,7 +170,7 @@ class ArrayEngine:
         prof = self._profile(fwk)
         cycle = self._cycle = PodCycle(pod, state, table, fwk)
         diagnosis = Diagnosis()
-        pre_result, s = self._run_pre_filter(prof, cycle)
+        pre_result, s = self._run_pre_filter(fwk, prof, cycle)
         if not is_success(s):
             if not s.is_rejected():
                 raise PluginError(s.message())
