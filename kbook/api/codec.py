@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from collections.abc import Callable
 from functools import cache, lru_cache
-from typing import Any, Union
+from typing import Any, NoReturn, Union
 
 from kbook.api.meta import KubeObject
-from kbook.api.model import GoType, IntOrString, KubeModel, camel, go_quote
+from kbook.api.model import GoType, IntOrString, KubeModel, camel, copy_attributes, copy_value, go_quote
 from kbook.errors import QuantityError
 from kbook.quantity import Quantity
 
-__all__ = ["WireMap", "fields_of", "decode_object", "encode", "json_kind"]
+__all__ = ["WireMap", "fields_of", "decode_object", "encode", "copier", "json_kind"]
 
 
 class WireMap(dict[str, Any]):
@@ -303,6 +303,10 @@ def _decode_struct(cls: type, data: dict[str, Any], at: _At) -> Any:
 def decode_object(cls: type[KubeObject], data: dict[str, Any], errors: list[str]) -> KubeObject:
     """Decode one manifest object (``apiVersion`` and ``kind`` already resolved to ``cls``),
     appending every problem to ``errors``."""
+    try:
+        return _function("decode_object", cls)(data)  # type: ignore[no-any-return]
+    except _Slow:
+        pass
     body = WireMap()
     body.update((k, v) for k, v in data.items() if k not in ("apiVersion", "kind"))
     body.duplicates = list(getattr(data, "duplicates", ()))
@@ -332,12 +336,258 @@ def _encode(value: Any) -> Any:
 def encode(obj: KubeModel) -> dict[str, Any]:
     """The wire form of a model: camelCase keys, quantities as canonical strings, unset
     fields (``None``, or a non-pointer field at its zero value) left out."""
-    out: dict[str, Any] = {}
-    if isinstance(obj, KubeObject):
-        out["apiVersion"], out["kind"] = obj.API_VERSION, obj.KIND
-    for spec in fields_of(type(obj)).values():
-        value = getattr(obj, spec.attr)
-        if value is None or (not spec.type.optional and value == spec.zero):
-            continue
-        out[spec.wire] = _encode(value)
-    return out
+    return _function("encode", type(obj))(obj)  # type: ignore[no-any-return]
+
+
+def copier(cls: type) -> Callable[[Any, dict[int, Any]], Any]:
+    """The deep copy function of a model class (``KubeModel.__deepcopy__`` calls it)."""
+    return _function("copy", cls)
+
+
+# -- per-class functions --------------------------------------------------------------
+#
+# Copying, encoding and decoding walk the same few shapes over and over, so each model
+# class gets its own functions, written once for its fields on first use (as the
+# dataclasses module writes ``__init__``): straight-line code with the attribute and wire
+# names, zero values and the nested classes' functions filled in. They trust a field
+# declared ``str``, ``int`` or ``bool`` to hold an immutable scalar and check the type of
+# everything else, handing what they do not expect to the generic code above.
+
+
+class _Slow(Exception):
+    """A generated decoder met something other than well-typed data (a type error, a
+    ``null``, an unknown or duplicate field, a float): the generic decoder redoes the
+    object and reports the problems."""
+
+
+def _slow() -> NoReturn:
+    raise _Slow
+
+
+def _decode_quantity_fast(value: Any) -> Quantity:
+    if type(value) is str:
+        text = value.strip()
+    elif type(value) is int:
+        text = str(value)
+    else:
+        raise _Slow
+    try:
+        return _parse_quantity(text)
+    except QuantityError:
+        raise _Slow from None
+
+
+def _decode_intstr_fast(value: Any) -> IntOrString:
+    if type(value) is str or (type(value) is int and -(2**31) <= value < 2**31):
+        return IntOrString(value)
+    raise _Slow
+
+
+def _decode_opaque_fast(value: Any, is_list: bool) -> Any:
+    if is_list:
+        if not isinstance(value, list) or not all(v is None or isinstance(v, dict) for v in value):
+            raise _Slow
+    elif not isinstance(value, dict):
+        raise _Slow
+    return _plain(value)
+
+
+class _Missing:
+    """A field absent from the data."""
+
+
+_NAMESPACE: dict[str, Any] = {
+    "_new": object.__new__, "_Quantity": Quantity, "_IntOrString": IntOrString, "_MISSING": _Missing,
+    "_copy_value": copy_value, "_copy_attributes": copy_attributes, "_encode": _encode, "_slow": _slow, "_quantity": _decode_quantity_fast,
+    "_intstr": _decode_intstr_fast, "_opaque": _decode_opaque_fast,
+}
+_NAMES: dict[type, str] = {}
+_FUNCTIONS: dict[tuple[str, type], Callable[..., Any]] = {}
+
+
+def _function(what: str, cls: type) -> Callable[..., Any]:
+    """``copy``, ``encode``, ``decode`` or ``decode_object`` (without apiVersion and kind) of a class."""
+    fn = _FUNCTIONS.get((what, cls))
+    if fn is None:
+        fn = _FUNCTIONS[what, cls] = _NAMESPACE[f"{what}_{_name(cls)}"]
+    return fn
+
+
+def _name(cls: type) -> str:
+    """The suffix of a class's generated functions, writing them (and its nested classes')
+    the first time."""
+    name = _NAMES.get(cls)
+    if name is None:
+        fields = list(fields_of(cls).values())
+        name = _NAMES[cls] = f"{cls.__name__}_{len(_NAMES)}"  # before the nested classes: a class may nest itself
+        _NAMESPACE["C_" + name] = cls
+        gen = _Writer(cls, name, fields)
+        source = "\n".join([gen.copy(), gen.encode(), gen.decode(top=False), gen.decode(top=True)])
+        exec(compile(source, f"<kbook.api.codec {cls.__module__}.{cls.__qualname__}>", "exec"), _NAMESPACE)
+    return name
+
+
+class _Writer:
+    """Writes the source of one class's functions."""
+
+    def __init__(self, cls: type, name: str, fields: list[_Field]) -> None:
+        self.cls, self.name, self.fields = cls, name, fields
+
+    def const(self, kind: str, i: int, value: Any) -> str:
+        """A name in the functions' namespace bound to ``value``."""
+        key = f"{kind}_{self.name}_{i}"
+        _NAMESPACE[key] = value
+        return key
+
+    # copy: a shallow copy of the instance dict, then a deep copy of each mutable field
+
+    def copy(self) -> str:
+        n = self.name
+        lines = [f"def copy_{n}(self, memo):",
+                 "    d = self.__dict__",
+                 f"    if len(d) != {len(self.fields)}:",  # attributes besides the fields
+                 "        return _copy_attributes(self, memo)",
+                 "    new = d.copy()"]
+        for f in self.fields:
+            expr = self.copy_expr(f.type, "v", 0)
+            if expr != "v":
+                lines += [f"    v = d[{f.attr!r}]", f"    new[{f.attr!r}] = {expr}"]
+        lines += [f"    obj = _new(C_{n})", "    obj.__dict__ = new", "    return obj", ""]
+        return "\n".join(lines)
+
+    def copy_expr(self, t: _Type, v: str, depth: int) -> str:
+        if t.kind == "struct":
+            c = _name(t.cls)  # type: ignore[arg-type]
+            return f"(copy_{c}({v}, memo) if type({v}) is C_{c} else _copy_value({v}, memo))"
+        if t.kind in ("list", "map"):
+            x = f"x{depth}"
+            elem = self.copy_expr(t.elem, x, depth + 1)  # type: ignore[arg-type]
+            shape = "list" if t.kind == "list" else "dict"
+            if elem == x:
+                return f"({v}.copy() if type({v}) is {shape} else _copy_value({v}, memo))"
+            if t.kind == "list":
+                return f"([{elem} for {x} in {v}] if type({v}) is list else _copy_value({v}, memo))"
+            return f"({{k{depth}: {elem} for k{depth}, {x} in {v}.items()}} if type({v}) is dict else _copy_value({v}, memo))"
+        if t.kind == "opaque":  # mostly unset: None or []
+            if t.elem is None:
+                return f"({v} if {v} is None else _copy_value({v}, memo))"
+            return f"([] if type({v}) is list and not {v} else _copy_value({v}, memo))"
+        return v  # str, int, bool, Quantity, IntOrString: immutable
+
+    # encode: each field unless unset, in declaration order
+
+    def encode(self) -> str:
+        n = self.name
+        lines = [f"def encode_{n}(obj):"]
+        if issubclass(self.cls, KubeObject):
+            lines.append(f"    out = {{'apiVersion': {self.cls.API_VERSION!r}, 'kind': {self.cls.KIND!r}}}")
+        else:
+            lines.append("    out = {}")
+        for i, f in enumerate(self.fields):
+            t, expr = f.type, self.encode_expr(f.type, "v", 0)
+            lines.append(f"    v = obj.{f.attr}")
+            if t.optional:
+                lines += ["    if v is not None:", f"        out[{f.wire!r}] = {expr}"]
+            elif t.kind == "struct" and _empty_means_zero(t.cls):  # type: ignore[arg-type]
+                # Only a struct that encodes to {} can equal its zero value: compare just those.
+                zero = self.const("Z", i, f.zero)
+                lines += ["    if v is not None:", f"        e = {expr}",
+                          f"        if e or not v == {zero}:", f"            out[{f.wire!r}] = e"]
+            else:
+                zero = self.const("Z", i, f.zero)
+                lines += [f"    if v is not None and not v == {zero}:", f"        out[{f.wire!r}] = {expr}"]
+        lines += ["    return out", ""]
+        return "\n".join(lines)
+
+    def encode_expr(self, t: _Type, v: str, depth: int) -> str:
+        if t.kind == "struct":
+            c = _name(t.cls)  # type: ignore[arg-type]
+            return f"(encode_{c}({v}) if type({v}) is C_{c} else _encode({v}))"
+        if t.kind == "quantity":
+            return f"(str({v}) if type({v}) is _Quantity else _encode({v}))"
+        if t.kind == "intstr":
+            return f"({v}.value if type({v}) is _IntOrString else _encode({v}))"
+        if t.kind in ("list", "map"):
+            x = f"x{depth}"
+            elem = self.encode_expr(t.elem, x, depth + 1)  # type: ignore[arg-type]
+            if t.kind == "list":
+                each = f"{v}.copy()" if elem == x else f"[{elem} for {x} in {v}]"
+                return f"({each} if type({v}) is list else _encode({v}))"
+            each = f"{v}.copy()" if elem == x else f"{{k{depth}: {elem} for k{depth}, {x} in {v}.items()}}"
+            return f"({each} if type({v}) is dict else _encode({v}))"
+        if t.kind == "opaque":
+            return f"_encode({v})"
+        return v  # str, int, bool
+
+    # decode: well-typed data only, else _Slow
+
+    def decode(self, top: bool) -> str:
+        """The decoder of a struct; ``top``: of a whole object, whose apiVersion and kind are skipped."""
+        n = self.name
+        lines = [f"def {'decode_object' if top else 'decode'}_{n}(data):",
+                 "    if type(data) is not dict and getattr(data, 'duplicates', None):",
+                 "        _slow()",
+                 "    get = data.get",
+                 "    n = ('apiVersion' in data) + ('kind' in data)" if top else "    n = 0"]
+        values = []
+        for i, f in enumerate(self.fields):
+            if top and f.wire in ("apiVersion", "kind"):
+                values.append(self.default(f, i))
+                continue
+            lines += [f"    v = get({f.wire!r}, _MISSING)",
+                      "    if v is _MISSING:",
+                      f"        a{i} = {self.default(f, i)}",
+                      "    else:",
+                      "        n += 1",
+                      f"        a{i} = {self.decode_expr(f.type, 'v', 0)}"]
+            values.append(f"a{i}")
+        lines += ["    if n != len(data):",  # an unknown field
+                  "        _slow()",
+                  f"    obj = _new(C_{n})",
+                  "    obj.__dict__ = {" + ", ".join(f"{f.attr!r}: {v}" for f, v in zip(self.fields, values)) + "}",
+                  "    return obj", ""]
+        return "\n".join(lines)
+
+    def default(self, f: _Field, i: int) -> str:
+        """What the dataclass's ``__init__`` sets an absent field to."""
+        if f.factory is list:
+            return "[]"
+        if f.factory is dict:
+            return "{}"
+        if f.factory is not None:
+            return self.const("F", i, f.factory) + "()"
+        return self.const("D", i, f.default)
+
+    def decode_expr(self, t: _Type, v: str, depth: int) -> str:
+        kind = t.kind
+        if kind == "str":
+            return f"({v} if type({v}) is str else _slow())"
+        if kind == "bool":
+            return f"({v} if type({v}) is bool else _slow())"
+        if kind == "int":
+            low, high = -(2 ** (t.bits - 1)), 2 ** (t.bits - 1) - 1
+            return f"({v} if type({v}) is int and {low} <= {v} <= {high} else _slow())"
+        if kind == "quantity":
+            return f"_quantity({v})"
+        if kind == "intstr":
+            return f"_intstr({v})"
+        if kind == "struct":
+            c = _name(t.cls)  # type: ignore[arg-type]
+            return f"(decode_{c}({v}) if isinstance({v}, dict) else _slow())"
+        if kind == "list":
+            x = f"x{depth}"
+            return f"([{self.decode_expr(t.elem, x, depth + 1)} for {x} in {v}] if isinstance({v}, list) else _slow())"  # type: ignore[arg-type]
+        if kind == "map":
+            x = f"x{depth}"
+            elem = self.decode_expr(t.elem, x, depth + 1)  # type: ignore[arg-type]
+            return f"({{k{depth}: {elem} for k{depth}, {x} in {v}.items()}} if isinstance({v}, dict) else _slow())"
+        return f"_opaque({v}, {t.elem is not None})"
+
+
+@cache
+def _empty_means_zero(cls: type) -> bool:
+    """Whether only an instance that encodes to ``{}`` can equal ``cls()``: true when every
+    field takes part in ``==`` and every pointer field defaults to ``None`` (an instance
+    that encodes a field differs from ``cls()`` in that field)."""
+    return all(f.compare for f in dataclasses.fields(cls)) and all(
+        f.default is None for f in fields_of(cls).values() if f.type.optional)

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from kbook.quantity import Quantity
@@ -145,23 +146,35 @@ class KubeModel:
         return f"{cls.GO_PACKAGE}.{cls.__name__}"
 
     def __deepcopy__(self, memo: dict[int, Any]) -> KubeModel:
-        """``copy.deepcopy`` (the generated ``DeepCopy``), without the generic machinery:
-        a model is a tree of models, lists, dicts and immutable values."""
-        new = object.__new__(type(self))
-        memo[id(self)] = new
-        new.__dict__.update({k: v if type(v) in _IMMUTABLE else _deep_copy(v, memo)
-                             for k, v in self.__dict__.items()})
-        return new
+        """``copy.deepcopy`` (the generated ``DeepCopy``) by a function written once per
+        class for its fields (:func:`kbook.api.codec.copier`)."""
+        copy_fn = _COPIERS.get(type(self))
+        if copy_fn is None:
+            from kbook.api.codec import copier  # the codec knows the fields' types
+
+            copy_fn = _COPIERS[type(self)] = copier(type(self))
+        return copy_fn(self, memo)
 
 
+_COPIERS: dict[type, Callable[[Any, dict[int, Any]], Any]] = {}
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), Quantity, IntOrString})
 
 
-def _deep_copy(value: Any, memo: dict[int, Any]) -> Any:
+def copy_value(value: Any, memo: dict[int, Any]) -> Any:
+    """A deep copy of any value a model holds: a tree of models, lists, dicts and immutable values."""
+    if type(value) in _IMMUTABLE:
+        return value
     if type(value) is list:
-        return [v if type(v) in _IMMUTABLE else _deep_copy(v, memo) for v in value]
+        return [copy_value(v, memo) for v in value]
     if type(value) is dict:
-        return {k: v if type(v) in _IMMUTABLE else _deep_copy(v, memo) for k, v in value.items()}
+        return {k: copy_value(v, memo) for k, v in value.items()}
     if isinstance(value, KubeModel):
         return value.__deepcopy__(memo)
     return copy.deepcopy(value, memo)
+
+
+def copy_attributes(obj: KubeModel, memo: dict[int, Any]) -> KubeModel:
+    """A deep copy of a model, attribute by attribute (for one with attributes besides its fields)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update({k: copy_value(v, memo) for k, v in obj.__dict__.items()})
+    return new
