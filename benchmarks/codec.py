@@ -25,14 +25,14 @@ from kbook.cluster import Cluster, NodePool
 DATA = Path(__file__).resolve().parents[1] / "data" / "autoscaling"
 
 
-def per_op(fn: Callable[[], Any], seconds: float = 0.3) -> float:
-    """Microseconds per call of ``fn``, the best of five rounds of about ``seconds / 5``."""
+def per_op(fn: Callable[[], Any], rounds: int = 20) -> float:
+    """Microseconds per call of ``fn``: the best of ``rounds`` rounds of about 20 ms."""
     n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds / 25:
+    while time.perf_counter() - t0 < 0.02:
         fn()
         n += 1
     best = float("inf")
-    for _ in range(5):
+    for _ in range(rounds):
         t0 = time.perf_counter()
         for _ in range(n):
             fn()

@@ -306,7 +306,11 @@ def decode_object(cls: type[KubeObject], data: dict[str, Any], errors: list[str]
     try:
         return _function("decode_object", cls)(data)  # type: ignore[no-any-return]
     except _Slow:
-        pass
+        return _decode_generic(cls, data, errors)
+
+
+def _decode_generic(cls: type[KubeObject], data: dict[str, Any], errors: list[str]) -> KubeObject:
+    """:func:`decode_object` by the generic decoder, which finds and reports every problem."""
     body = WireMap()
     body.update((k, v) for k, v in data.items() if k not in ("apiVersion", "kind"))
     body.duplicates = list(getattr(data, "duplicates", ()))
@@ -349,9 +353,10 @@ def copier(cls: type) -> Callable[[Any, dict[int, Any]], Any]:
 # Copying, encoding and decoding walk the same few shapes over and over, so each model
 # class gets its own functions, written once for its fields on first use (as the
 # dataclasses module writes ``__init__``): straight-line code with the attribute and wire
-# names, zero values and the nested classes' functions filled in. They trust a field
-# declared ``str``, ``int`` or ``bool`` to hold an immutable scalar and check the type of
-# everything else, handing what they do not expect to the generic code above.
+# names, zero values and the nested classes' functions filled in. They trust a value
+# declared ``str``, ``int``, ``bool``, ``Quantity`` or ``IntOrString`` (a field, or an
+# element of a list or map) to be one, immutable; they check the type of lists, maps and
+# structs and hand what they do not expect to the generic code above.
 
 
 class _Slow(Exception):
@@ -392,13 +397,9 @@ def _decode_opaque_fast(value: Any, is_list: bool) -> Any:
     return _plain(value)
 
 
-class _Missing:
-    """A field absent from the data."""
-
-
-_NAMESPACE: dict[str, Any] = {
-    "_new": object.__new__, "_Quantity": Quantity, "_IntOrString": IntOrString, "_MISSING": _Missing,
-    "_copy_value": copy_value, "_copy_attributes": copy_attributes, "_encode": _encode, "_slow": _slow, "_quantity": _decode_quantity_fast,
+_NAMESPACE: dict[str, Any] = {  # the generated functions' globals
+    "_new": object.__new__, "_Quantity": Quantity, "_IntOrString": IntOrString, "_copy_value": copy_value,
+    "_copy_attributes": copy_attributes, "_encode": _encode, "_slow": _slow, "_quantity": _decode_quantity_fast,
     "_intstr": _decode_intstr_fast, "_opaque": _decode_opaque_fast,
 }
 _NAMES: dict[type, str] = {}
@@ -422,7 +423,8 @@ def _name(cls: type) -> str:
         name = _NAMES[cls] = f"{cls.__name__}_{len(_NAMES)}"  # before the nested classes: a class may nest itself
         _NAMESPACE["C_" + name] = cls
         gen = _Writer(cls, name, fields)
-        source = "\n".join([gen.copy(), gen.encode(), gen.decode(top=False), gen.decode(top=True)])
+        source = "\n".join([gen.copy(), gen.encode(), gen.decode(top=False)]
+                           + ([gen.decode(top=True)] if issubclass(cls, KubeObject) else []))
         exec(compile(source, f"<kbook.api.codec {cls.__module__}.{cls.__qualname__}>", "exec"), _NAMESPACE)
     return name
 
@@ -458,7 +460,7 @@ class _Writer:
     def copy_expr(self, t: _Type, v: str, depth: int) -> str:
         if t.kind == "struct":
             c = _name(t.cls)  # type: ignore[arg-type]
-            return f"(copy_{c}({v}, memo) if type({v}) is C_{c} else _copy_value({v}, memo))"
+            return f"(copy_{c}({v}, memo) if type({v}) is C_{c} else {v} if {v} is None else _copy_value({v}, memo))"
         if t.kind in ("list", "map"):
             x = f"x{depth}"
             elem = self.copy_expr(t.elem, x, depth + 1)  # type: ignore[arg-type]
@@ -493,6 +495,8 @@ class _Writer:
                 zero = self.const("Z", i, f.zero)
                 lines += ["    if v is not None:", f"        e = {expr}",
                           f"        if e or not v == {zero}:", f"            out[{f.wire!r}] = e"]
+            elif t.kind in ("str", "int", "bool") and not f.zero:  # "", 0 or False: unset iff falsy
+                lines += ["    if v:", f"        out[{f.wire!r}] = {expr}"]
             else:
                 zero = self.const("Z", i, f.zero)
                 lines += [f"    if v is not None and not v == {zero}:", f"        out[{f.wire!r}] = {expr}"]
@@ -527,19 +531,18 @@ class _Writer:
         lines = [f"def {'decode_object' if top else 'decode'}_{n}(data):",
                  "    if type(data) is not dict and getattr(data, 'duplicates', None):",
                  "        _slow()",
-                 "    get = data.get",
                  "    n = ('apiVersion' in data) + ('kind' in data)" if top else "    n = 0"]
         values = []
         for i, f in enumerate(self.fields):
             if top and f.wire in ("apiVersion", "kind"):
                 values.append(self.default(f, i))
                 continue
-            lines += [f"    v = get({f.wire!r}, _MISSING)",
-                      "    if v is _MISSING:",
-                      f"        a{i} = {self.default(f, i)}",
-                      "    else:",
+            lines += [f"    if {f.wire!r} in data:",
                       "        n += 1",
-                      f"        a{i} = {self.decode_expr(f.type, 'v', 0)}"]
+                      f"        v = data[{f.wire!r}]",
+                      f"        a{i} = {self.decode_expr(f.type, 'v', 0)}",
+                      "    else:",
+                      f"        a{i} = {self.default(f, i)}"]
             values.append(f"a{i}")
         lines += ["    if n != len(data):",  # an unknown field
                   "        _slow()",
