@@ -6,7 +6,7 @@ suffix.go, amount.go, math.go, scale_int.go). A quantity is the exact number
 with unscaled value and scale ``-exp``), the format its suffix was written in, and,
 as upstream, the input string itself when ``ParseQuantity`` judged it canonical:
 ``String()`` returns that string, so ``"+1"`` and ``"1.500"`` print back as written
-(kubernetes/kubernetes#138165).
+(kubernetes/kubernetes#138165); otherwise ``String()`` keeps what it computes.
 
 Deliberate differences, none visible for quantities a manifest would hold:
 ``value()``/``milli_value()``/``scaled_value()`` saturate at the int64 bounds like the
@@ -481,9 +481,14 @@ class Quantity:
         return ("-" if value < 0 else "") + _str(magnitude) + _BINARY_SUFFIX_OF[power]
 
     def __str__(self) -> str:
-        """``String()``: the cached input if parsing judged it canonical, else ``CanonicalizeBytes``."""
-        if self._s:
-            return self._s
+        """``String()``: the cached string (the input, if parsing judged it canonical), else
+        ``CanonicalizeBytes``, cached as upstream caches it in ``q.s``."""
+        if not self._s:
+            object.__setattr__(self, "_s", self._canonical_string())
+        return self._s
+
+    def _canonical_string(self) -> str:
+        """``CanonicalizeBytes``: number and suffix."""
         if self._unscaled == 0:
             return "0"
         if self._format == BINARY_SI:

@@ -952,6 +952,13 @@ def test_equality_copy_and_hash() -> None:
     assert Quantity("1") != "1" and Quantity("1") != 1
 
 
+def test_string_is_kept_once_computed() -> None:
+    quantity = Quantity.from_milli(1500, BSI)
+    assert quantity._s == ""
+    assert str(quantity) == "1500m" and quantity._s == "1500m"  # as String() sets q.s
+    assert str(quantity) == "1500m" and quantity == Quantity("1.5") and hash(quantity) == hash(Quantity("1.5"))
+
+
 def test_quantity_is_immutable() -> None:
     quantity = Quantity("1")
     with pytest.raises(AttributeError):
