@@ -14,8 +14,8 @@ import copy
 import dataclasses
 import json
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from kbook.quantity import Quantity
