@@ -183,8 +183,7 @@ class APIServer:
 
         def mutate(cur: KubeObject) -> KubeObject:
             _check_resource_version(res, name, rv, cur)
-            new = copy.deepcopy(cur)
-            new.status = copy.deepcopy(obj.status)  # type: ignore[attr-defined]
+            new = _with_status(cur, obj.status)  # type: ignore[attr-defined]
             strategy.prepare_for_status_update(new, obj)
             default(new)
             _raise_invalid(res, new, validate_defaulted(new))
@@ -375,6 +374,14 @@ def _check_resource_version(res: Resource, name: str, rv: str, cur: KubeObject) 
         raise invalid(res.group_resource, name, [error])
     if rv != cur.metadata.resource_version:
         raise conflict(res, name)
+
+
+def _with_status(obj: KubeObject, status: Any) -> KubeObject:
+    """A deep copy of ``obj`` with a deep copy of ``status`` (``obj``'s own is not copied)."""
+    new = copy.copy(obj)
+    for name, value in vars(obj).items():
+        setattr(new, name, copy.deepcopy(status if name == "status" else value))
+    return new
 
 
 def _raise_invalid(res: Resource, obj: KubeObject, errors: list[FieldError]) -> None:

@@ -108,3 +108,15 @@ def test_deleted_event_carries_the_delete_revision_without_changing_the_shared_o
     assert gone.type == DELETED and gone.object.metadata.labels == {"app": "web"}
     assert gone.object.metadata.resource_version == api.get("Pod", "a").metadata.resource_version
     assert before.metadata.resource_version == "2"
+
+
+def test_a_status_update_copies_the_request_and_the_stored_object(api: APIServer) -> None:
+    api.create(make_pod("a", labels={"app": "web"}))
+    request = api.get("Pod", "a")
+    request.status.phase = "Running"
+    new = api.update_status(request)
+    assert new.status is not request.status and new.metadata is not request.metadata
+    request.status.phase = "Failed"
+    new.metadata.labels["changed"] = "yes"
+    stored = api.get("Pod", "a")
+    assert (stored.status.phase, stored.metadata.labels) == ("Running", {"app": "web"})
