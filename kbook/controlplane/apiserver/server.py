@@ -43,7 +43,7 @@ from kbook.controlplane.apiserver.mergepatch import merge_patch
 from kbook.controlplane.apiserver.metadata import generate_name, new_uid, parse_timestamp, timestamp
 from kbook.controlplane.apiserver.resources import Resource, resource_for, resource_of
 from kbook.controlplane.apiserver.selectors import matcher
-from kbook.controlplane.apiserver.storage import Storage, Stored, encode
+from kbook.controlplane.apiserver.storage import Decoded, Storage, Stored, encode
 from kbook.controlplane.apiserver.types import ADDED, BadRequest, NotFound, ObjectList, WatchHandler
 from kbook.controlplane.apiserver.watch import Cacher, Watcher, index_value
 from kbook.controlplane.etcd.embedded import EmbeddedEtcd
@@ -70,6 +70,7 @@ class APIServer:
         self._rng = rng if rng is not None else np.random.default_rng(0)
         self._rng_lock = threading.Lock()
         self._cachers: dict[str, Cacher] = {}  # by resource prefix
+        self._decoded = Decoded()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -77,15 +78,15 @@ class APIServer:
         res = _resource(kind)
         if not name:
             raise BadRequest("resource name may not be empty")
-        return self._read(res, res.namespace(namespace), name).obj
+        return copy.deepcopy(self._read(res, res.namespace(namespace), name).obj)
 
     def list(self, kind: str, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None) -> ObjectList:
         """``GetList``: matching objects in key order; the list RV is the header revision."""
         res = _resource(kind)
         matches = matcher(res.cls, label_selector, field_selector)
-        items, revision = Storage(self.store, res.cls).list(res.list_prefix(namespace))
-        return ObjectList(tuple(o for o in items if matches(o)), str(revision))
+        items, revision = self._storage(res).list(res.list_prefix(namespace))
+        return ObjectList(tuple(copy.deepcopy(o) for o in items if matches(o)), str(revision))
 
     def watch(self, kind: str, handler: WatchHandler, namespace: str | None = None, resource_version: str = "",
               label_selector: str | None = None, field_selector: str | None = None) -> Watcher:
@@ -97,10 +98,10 @@ class APIServer:
         prefix = res.list_prefix(namespace)
         requested = _parse_resource_version(resource_version)
         selective = bool(label_selector or field_selector)
-        watcher = Watcher(res.cls, handler, matches if selective else None, requested, prefix,
+        watcher = Watcher(res.cls, self._decoded, handler, matches if selective else None, requested, prefix,
                           index_value(res.cls, field_selector))
         if requested == 0:
-            items, revision = Storage(self.store, res.cls).list(prefix)
+            items, revision = self._storage(res).list(prefix)
             for obj in items:
                 if matches(obj):
                     watcher.send(ADDED, obj)
@@ -122,7 +123,7 @@ class APIServer:
             return None
         cacher = self._cachers.get(res.prefix)
         if cacher is None:
-            cacher = self._cachers[res.prefix] = Cacher(self.store, res.cls, res.prefix + "/")
+            cacher = self._cachers[res.prefix] = Cacher(self.store, res.cls, self._decoded, res.prefix + "/")
         return cacher
 
     # -- writes -------------------------------------------------------------------------
@@ -138,7 +139,7 @@ class APIServer:
         meta.deletion_timestamp, meta.deletion_grace_period_seconds, meta.generation = None, None, 1
         strategy.prepare_for_create(template)
         generate = not meta.name and bool(meta.generate_name)
-        storage = Storage(self.store, res.cls)
+        storage = self._storage(res)
         for _ in range(MAX_NAME_GENERATION_CREATE_ATTEMPTS if generate else 1):
             new = copy.deepcopy(template)
             with self._rng_lock:
@@ -182,8 +183,7 @@ class APIServer:
 
         def mutate(cur: KubeObject) -> KubeObject:
             _check_resource_version(res, name, rv, cur)
-            new = copy.deepcopy(cur)
-            new.status = copy.deepcopy(obj.status)  # type: ignore[attr-defined]
+            new = _with_status(cur, obj.status)  # type: ignore[attr-defined]
             strategy.prepare_for_status_update(new, obj)
             default(new)
             _raise_invalid(res, new, validate_defaulted(new))
@@ -232,13 +232,13 @@ class APIServer:
         ``deletionTimestamp`` and stays; a scheduled Pod is deleted gracefully (see the module
         docstring); anything else is removed. Returns the object's last state."""
         res = _resource(kind)
-        storage = Storage(self.store, res.cls)
+        storage = self._storage(res)
         key = res.key(res.namespace(namespace), name)
         while True:
             cur = storage.get(key)
             if cur is None:
                 raise not_found(res, name)
-            obj = cur.obj
+            obj = cur.obj  # shared: changed only in copies
             if resource_version is not None and resource_version != obj.metadata.resource_version:
                 raise precondition_failed(res, name, resource_version, obj.metadata.resource_version)
             grace = strategy.grace_period_seconds(obj, grace_period_seconds)
@@ -251,8 +251,9 @@ class APIServer:
             else:
                 revision = storage.delete(key, cur.revision)
                 if revision is not None:
-                    obj.metadata.resource_version = str(revision)
-                    return obj
+                    gone = copy.deepcopy(obj)
+                    gone.metadata.resource_version = str(revision)
+                    return gone
                 continue
             result = self._write(storage, key, cur, new)
             if result is not None:
@@ -260,8 +261,12 @@ class APIServer:
 
     # -- the update path ------------------------------------------------------------------
 
+    def _storage(self, res: Resource) -> Storage:
+        return Storage(self.store, res.cls, self._decoded)
+
     def _read(self, res: Resource, namespace: str, name: str) -> Stored:
-        stored = Storage(self.store, res.cls).get(res.key(namespace, name))
+        """The current value; its object is shared, so a mutation must copy before it changes it."""
+        stored = self._storage(res).get(res.key(namespace, name))
         if stored is None:
             raise not_found(res, name)
         return stored
@@ -270,7 +275,7 @@ class APIServer:
         """``GuaranteedUpdate``: read, mutate, compare-and-swap on mod_revision, retry on a
         lost race. Equal bytes write nothing (the RV stays); an update that removes the last
         finalizer of an object being deleted deletes it (``ShouldDeleteDuringUpdate``)."""
-        storage = Storage(self.store, res.cls)
+        storage = self._storage(res)
         key = res.key(namespace, name)
         while True:
             cur = self._read(res, namespace, name)
@@ -284,7 +289,7 @@ class APIServer:
         """Store ``new`` over ``cur`` if the key is unchanged; None when the race was lost."""
         data = encode(new)
         if data == cur.data:
-            return cur.obj
+            return copy.deepcopy(cur.obj)
         old_meta = cur.obj.metadata
         if not new.metadata.finalizers and old_meta.deletion_grace_period_seconds == 0:
             revision = storage.delete(key, cur.revision)
@@ -369,6 +374,14 @@ def _check_resource_version(res: Resource, name: str, rv: str, cur: KubeObject) 
         raise invalid(res.group_resource, name, [error])
     if rv != cur.metadata.resource_version:
         raise conflict(res, name)
+
+
+def _with_status(obj: KubeObject, status: Any) -> KubeObject:
+    """A deep copy of ``obj`` with a deep copy of ``status`` (``obj``'s own is not copied)."""
+    new = copy.copy(obj)
+    for name, value in vars(obj).items():
+        setattr(new, name, copy.deepcopy(status if name == "status" else value))
+    return new
 
 
 def _raise_invalid(res: Resource, obj: KubeObject, errors: list[FieldError]) -> None:

@@ -4,6 +4,11 @@ three transactions Kubernetes uses (create if absent, update and delete if uncha
 
 JSON rather than protobuf is a deliberate deviation (generic apiservers default to JSON);
 keys are sorted so equal objects encode to equal bytes, which no-op detection relies on.
+
+Decoding is memoised (:class:`Decoded`): the API server decodes every value etcd returns,
+but a key's value at one ``mod_revision`` only once, and shares the object where upstream
+hands out one decoded object (watch events, the object a mutation reads); a caller that may
+change what it gets (GET, LIST, an update's result) gets a private copy.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from kbook.api.codec import decode_object
 from kbook.controlplane.apiserver.types import APIError
 from kbook.controlplane.etcd.types import MOD, EQUAL, Compare, DeleteOp, PutOp, RangeOp, Store, prefix_end
 
-__all__ = ["encode", "decode", "Stored", "Storage"]
+__all__ = ["encode", "decode", "Decoded", "Stored", "Storage"]
 
 
 def encode(obj: KubeObject) -> bytes:
@@ -37,9 +42,35 @@ def decode(cls: type[KubeObject], value: bytes, revision: int) -> KubeObject:
     return obj
 
 
+class Decoded:
+    """Objects decoded from stored values, one per key: the latest revision decoded. An
+    entry answers only for the same ``mod_revision`` and bytes etcd returns, so etcd stays
+    the source of truth (a missed or stale entry only costs a decode). The objects are
+    shared: nobody may change them (copy first)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, bytes, KubeObject]] = {}
+
+    def object(self, cls: type[KubeObject], key: str, value: bytes, revision: int) -> KubeObject:
+        """``key``'s ``value`` at ``revision``, decoded (:func:`decode`) once."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == revision and entry[1] == value:
+            return entry[2]
+        obj = decode(cls, value, revision)
+        if entry is None or entry[0] <= revision:
+            self._entries[key] = (revision, value, obj)
+        return obj
+
+    def forget(self, key: str, revision: int) -> None:
+        """``key`` was deleted at ``revision``: drop what it held before."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] < revision:
+            del self._entries[key]
+
+
 @dataclass(frozen=True)
 class Stored:
-    """What a key holds: the object, its bytes and its mod revision."""
+    """What a key holds: the object (shared, see :class:`Decoded`), its bytes and its mod revision."""
 
     obj: KubeObject
     data: bytes
@@ -47,19 +78,25 @@ class Stored:
 
 
 class Storage:
-    """The etcd3 storage layer of one kind over a :class:`~kbook.controlplane.etcd.types.Store`."""
+    """The etcd3 storage layer of one kind over a :class:`~kbook.controlplane.etcd.types.Store`,
+    decoding through ``decoded``."""
 
-    def __init__(self, store: Store, cls: type[KubeObject]) -> None:
-        self.store, self.cls = store, cls
+    def __init__(self, store: Store, cls: type[KubeObject], decoded: Decoded) -> None:
+        self.store, self.cls, self.decoded = store, cls, decoded
 
     def get(self, key: str) -> Stored | None:
+        """The current value; its object is shared (``GuaranteedUpdate``'s ``origState``)."""
         kvs = self.store.range(key).kvs
-        return self._stored(kvs[0].value, kvs[0].mod_revision) if kvs else None
+        if not kvs:
+            return None
+        kv = kvs[0]
+        return Stored(self.decoded.object(self.cls, key, kv.value, kv.mod_revision), kv.value, kv.mod_revision)
 
     def list(self, prefix: str) -> tuple[list[KubeObject], int]:
-        """``GetList``: every object under ``prefix`` and the header revision."""
+        """``GetList``: every object under ``prefix`` (shared) and the header revision."""
         resp = self.store.range(prefix, prefix_end(prefix))
-        return [decode(self.cls, kv.value, kv.mod_revision) for kv in resp.kvs], resp.header.revision
+        objects = [self.decoded.object(self.cls, kv.key, kv.value, kv.mod_revision) for kv in resp.kvs]
+        return objects, resp.header.revision
 
     def create(self, key: str, data: bytes) -> int | None:
         """``If(mod_revision == 0) Then(Put)``: the new revision, or None if the key exists."""
@@ -74,7 +111,7 @@ class Storage:
     def delete(self, key: str, revision: int) -> int | None:
         """``If(mod_revision == revision) Then(Delete)``: the delete's revision, or None on a lost race."""
         resp = self.store.txn([Compare(key, MOD, EQUAL, revision)], [DeleteOp(key)], [RangeOp(key)])
-        return resp.header.revision if resp.succeeded else None
-
-    def _stored(self, value: bytes, revision: int) -> Stored:
-        return Stored(decode(self.cls, value, revision), value, revision)
+        if not resp.succeeded:
+            return None
+        self.decoded.forget(key, resp.header.revision)
+        return resp.header.revision

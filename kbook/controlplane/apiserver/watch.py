@@ -15,6 +15,7 @@ as long as etcd keeps the revision (no ring buffer of its own, unlike upstream's
 
 from __future__ import annotations
 
+import copy
 from bisect import insort
 from collections.abc import Callable
 from itertools import count
@@ -23,7 +24,7 @@ from typing import Any
 from kbook.api import KubeObject, Pod
 from kbook.controlplane.apiserver.errors import too_old_resource_version
 from kbook.controlplane.apiserver.selectors import Matcher, parse_field_selector
-from kbook.controlplane.apiserver.storage import decode
+from kbook.controlplane.apiserver.storage import Decoded
 from kbook.controlplane.apiserver.types import ADDED, DELETED, ERROR, MODIFIED, WatchEvent, WatchHandler
 from kbook.controlplane.etcd.types import DELETE, Event, Store, Watch, WatchResponse, prefix_end
 
@@ -50,16 +51,22 @@ def index_value(cls: type[KubeObject], field_selector: str | None) -> str | None
 
 class _Change:
     """One etcd event, decoded once for every watcher (``watchCacheEvent``): the object
-    after the change (None for a delete), the object before it (its resourceVersion set to
-    the change's revision, as a DELETED event carries it), and the key's version."""
+    after the change (None for a delete), the object before it, the change's revision and
+    the key's version. The objects are ``decoded``'s, shared."""
 
-    __slots__ = ("key", "cur", "prev", "version", "unfiltered", "_events")
+    __slots__ = ("key", "cur", "prev", "revision", "version", "unfiltered", "_events")
 
-    def __init__(self, cls: type[KubeObject], event: Event) -> None:
+    def __init__(self, cls: type[KubeObject], decoded: Decoded, event: Event) -> None:
         kv, prev_kv = event.kv, event.prev_kv
-        self.key, self.version = kv.key, kv.version
-        self.prev = decode(cls, prev_kv.value, kv.mod_revision) if prev_kv is not None and prev_kv.value else None
-        self.cur = None if event.type == DELETE else decode(cls, kv.value, kv.mod_revision)
+        self.key, self.revision, self.version = kv.key, kv.mod_revision, kv.version
+        self.prev = None
+        if prev_kv is not None and prev_kv.value:
+            self.prev = decoded.object(cls, kv.key, prev_kv.value, prev_kv.mod_revision)
+        if event.type == DELETE:
+            decoded.forget(kv.key, kv.mod_revision)
+            self.cur = None
+        else:
+            self.cur = decoded.object(cls, kv.key, kv.value, kv.mod_revision)
         self._events: dict[str, WatchEvent] = {}
         # what a watch without selectors hears: there is nothing to enter or leave
         if self.cur is not None:
@@ -69,11 +76,21 @@ class _Change:
             self.unfiltered = self.event(DELETED) if self.prev is not None else None
 
     def event(self, type_: str) -> WatchEvent:
-        """The event of ``type_`` (DELETED carries the previous object), shared by watchers."""
+        """The event of ``type_``, shared by watchers. DELETED carries the previous object
+        with the change's resourceVersion (``cacheWatcher.convertToWatchEvent``)."""
         ev = self._events.get(type_)
         if ev is None:
-            ev = self._events[type_] = WatchEvent(type_, self.prev if type_ == DELETED else self.cur)
+            obj = _at_revision(self.prev, self.revision) if type_ == DELETED else self.cur
+            ev = self._events[type_] = WatchEvent(type_, obj)
         return ev
+
+
+def _at_revision(obj: KubeObject, revision: int) -> KubeObject:
+    """``obj`` with its resourceVersion set to ``revision``: a copy sharing all but the metadata."""
+    new = copy.copy(obj)
+    new.metadata = copy.copy(obj.metadata)
+    new.metadata.resource_version = str(revision)
+    return new
 
 
 class Watcher:
@@ -81,9 +98,10 @@ class Watcher:
     (``watch.Interface.Stop``). ``matches`` is None for a watch without selectors.
     ``index`` is the value of the cacher's indexed field the selector requires, if any."""
 
-    def __init__(self, cls: type[KubeObject], handler: WatchHandler, matches: Matcher | None, requested: int,
-                 prefix: str = "", index: str | None = None) -> None:
-        self._cls, self._handler, self._matches, self._requested = cls, handler, matches, requested
+    def __init__(self, cls: type[KubeObject], decoded: Decoded, handler: WatchHandler, matches: Matcher | None,
+                 requested: int, prefix: str = "", index: str | None = None) -> None:
+        self._cls, self._decoded, self._handler, self._matches = cls, decoded, handler, matches
+        self._requested = requested
         self.prefix, self.index = prefix, index
         self._everywhere = False  # the prefix is the whole resource's (all namespaces)
         self.seq = 0  # the cacher's arrival order: watchers hear of a revision in this order
@@ -132,7 +150,7 @@ class Watcher:
         for event in resp.events:
             if self._cacher is not None and event.kv.mod_revision >= self.next_rev:
                 continue  # the cacher sends it
-            self.deliver(_Change(self._cls, event))
+            self.deliver(_Change(self._cls, self._decoded, event))
 
     def event_for(self, change: _Change) -> WatchEvent | None:
         """What one change means to this watch, if anything."""
@@ -173,8 +191,8 @@ class Cacher:
     the unindexed ones and those indexed under the object's old or new value of the indexed
     field (``triggerValues`` / ``watchersBuffer``)."""
 
-    def __init__(self, store: Store, cls: type[KubeObject], prefix: str) -> None:
-        self._store, self._cls, self.prefix = store, cls, prefix
+    def __init__(self, store: Store, cls: type[KubeObject], decoded: Decoded, prefix: str) -> None:
+        self._store, self._cls, self._decoded, self.prefix = store, cls, decoded, prefix
         self._indexed_value = INDEXED_FIELDS[cls][1] if cls in INDEXED_FIELDS else None
         self._watch: Watch | None = None
         self._seq = count(1)
@@ -224,7 +242,7 @@ class Cacher:
         if not resp.events:
             return
         revision = resp.header.revision
-        changes = [_Change(self._cls, event) for event in resp.events]
+        changes = [_Change(self._cls, self._decoded, event) for event in resp.events]
         self.changes += len(changes)
         for watcher in self._targets(changes):
             if revision >= watcher.next_rev:

@@ -1,14 +1,17 @@
 """The embedded store: etcd's KV, Watch and Lease services in process, deterministic and
 fast (etcd ``server/etcdserver/apply.go`` ``applierV3backend``, ``server/storage/mvcc``,
-``server/lease/lessor.go``). Time comes only from the injected clock."""
+``server/lease/lessor.go``). Time comes only from the injected clock; leases expire when
+:meth:`EmbeddedEtcd.tick` runs, by hand or in the SimPy process :meth:`EmbeddedEtcd.run_lessor`."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
-from kbook.controlplane.etcd.lessor import LEASE_CHECK_INTERVAL, LEASE_REVOKE_RATE, Lessor, ManualClock
+from kbook.controlplane.etcd.lessor import (
+    LEASE_CHECK_INTERVAL, LEASE_REVOKE_RATE, Lessor, ManualClock, delay_to, first_check,
+)
 from kbook.controlplane.etcd.mvcc import KeySpace
 from kbook.controlplane.etcd.txn import check_txn, compare_kvs
 from kbook.controlplane.etcd.types import (
@@ -47,6 +50,7 @@ class EmbeddedEtcd:
         self._lessor = Lessor(self.clock)
         self._hub = WatchHub(lambda: self._rev)
         self._changes: list[Event] = []
+        self._lease_granted: Callable[[], None] | None = None  # LessorLoop.arm, under run_lessor
 
     @property
     def revision(self) -> int:
@@ -121,6 +125,8 @@ class EmbeddedEtcd:
     def lease_grant(self, ttl: int, lease_id: int = 0) -> LeaseGrant:
         with self._lock:
             lease = self._lessor.grant(ttl, lease_id)
+            if self._lease_granted is not None:
+                self._lease_granted()
             return LeaseGrant(lease.id, lease.ttl)
 
     def lease_revoke(self, lease_id: int) -> None:
@@ -151,6 +157,12 @@ class EmbeddedEtcd:
             for lease_id in expired:
                 self.lease_revoke(lease_id)
             return tuple(expired)
+
+    def run_lessor(self, env: Any) -> None:
+        """Run ``lessor.go`` ``runLoop`` on the SimPy environment ``env``, whose time the clock
+        must be: a check (:meth:`tick`) every ``LEASE_CHECK_INTERVAL`` from now on, as
+        :class:`LessorLoop` runs the ones that can revoke a lease."""
+        self._lease_granted = LessorLoop(env, self).arm
 
     # -- internals ----------------------------------------------------------------------
 
@@ -242,3 +254,37 @@ class EmbeddedEtcd:
                 sub = next(nested)
                 responses.append(TxnResponse(ResponseHeader(0), sub.succeeded, self._apply(sub)))
         return tuple(responses)
+
+
+class LessorLoop:
+    """The checks of ``runLoop``'s ticker (check k at ``origin + k * LEASE_CHECK_INTERVAL``)
+    that can revoke something, each at its instant: a timer is armed for the first check at
+    or after the earliest expiry, and again after each check and on each grant (the only
+    change that can bring that check forward; a renewal or revocation only postpones it, so
+    the check it finds early revokes nothing and changes nothing, as the ticker's would)."""
+
+    def __init__(self, env: Any, etcd: EmbeddedEtcd) -> None:
+        self.env, self.etcd = env, etcd
+        self.origin, self.last = env.now, 0  # the last check run
+        self._armed: int | None = None  # the check a timer is armed for
+        self.arm()
+
+    def arm(self) -> None:
+        """Arm a timer for the first check that can revoke a lease, unless one is armed for it
+        or an earlier check."""
+        expiry = self.etcd._lessor.earliest_expiry()
+        if expiry is None:
+            return
+        k = first_check(self.origin, self.last, max(expiry, self.env.now))
+        if self._armed is not None and self._armed <= k:
+            return
+        self._armed = k
+        timer = self.env.timeout(delay_to(self.env.now, self.origin + k * LEASE_CHECK_INTERVAL))
+        timer.callbacks.append(lambda _: self._check(k))
+
+    def _check(self, k: int) -> None:
+        if k != self._armed:
+            return  # superseded by an earlier check
+        self._armed, self.last = None, k
+        self.etcd.tick()
+        self.arm()

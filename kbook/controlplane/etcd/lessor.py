@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -13,6 +14,27 @@ MIN_LEASE_TTL = 2  # seconds: ceil(3/2 * election ticks * tick), server.go minTT
 MAX_LEASE_TTL = 9_000_000_000  # lessor.go MaxLeaseTTL
 LEASE_CHECK_INTERVAL = 0.5  # seconds between expiry checks, lessor.go runLoop
 LEASE_REVOKE_RATE = 1000  # leases per second, lessor.go defaultLeaseRevokeRate
+
+
+def first_check(origin: float, last: int, bound: float) -> int:
+    """The first check of a ticker started at ``origin`` (the k-th at ``origin + k *
+    LEASE_CHECK_INTERVAL``) that comes after check ``last`` and not before ``bound``."""
+    k = max(last + 1, math.ceil((bound - origin) / LEASE_CHECK_INTERVAL))
+    while k > last + 1 and origin + (k - 1) * LEASE_CHECK_INTERVAL >= bound:
+        k -= 1
+    while origin + k * LEASE_CHECK_INTERVAL < bound:
+        k += 1
+    return k
+
+
+def delay_to(now: float, at: float) -> float:
+    """The delay that, added to ``now``, gives exactly ``at`` (``at - now`` may round off)."""
+    delay = at - now
+    while now + delay < at:
+        delay = math.nextafter(delay, math.inf)
+    while now + delay > at:
+        delay = math.nextafter(delay, -math.inf)
+    return delay
 
 
 class ManualClock:
@@ -86,6 +108,17 @@ class Lessor:
         lease = self.get(lease_id)
         del self.leases[lease_id]
         return lease
+
+    def earliest_expiry(self) -> float | None:
+        """When the first lease expires (None without leases); drops stale heap entries."""
+        heap = self._heap
+        while heap:
+            expiry, lease_id = heap[0]
+            lease = self.leases.get(lease_id)
+            if lease is not None and lease.expiry == expiry:
+                return expiry
+            heapq.heappop(heap)
+        return None
 
     def expired(self, limit: int) -> list[int]:
         """Up to ``limit`` expired leases, earliest expiry first (``findExpiredLeases``)."""
