@@ -6,12 +6,14 @@ order in which a ReplicaSet picks pods to delete (``ActivePodsWithRanks``)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from kbook.api import KubeObject, LabelSelector, OwnerReference, Pod, PodCondition
+from kbook.api.model import KubeModel
 from kbook.controlplane.apiserver.types import API, APIError, NotFound
 from kbook.controlplane.controllers.timeutil import parse_time
 
@@ -20,6 +22,7 @@ __all__ = [
     "EXPECTATIONS_TIMEOUT",
     "POD_DELETION_COST",
     "deep_copy",
+    "semantic_deep_equal",
     "controller_ref",
     "new_controller_ref",
     "is_pod_active",
@@ -43,6 +46,24 @@ T = TypeVar("T", bound=KubeObject)
 def deep_copy(obj: T) -> T:
     """``DeepCopy``: informer caches are shared, so change only a copy."""
     return copy.deepcopy(obj)
+
+
+def semantic_deep_equal(a: Any, b: Any) -> bool:
+    """``apiequality.Semantic.DeepEqual``: structural equality where quantities compare by
+    value (``Quantity.Cmp``) and an empty list or map equals an unset one."""
+    if a == b:  # models compare field by field, quantities by value
+        return True
+    if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
+        if not a and not b:
+            return True
+        if type(a) is not type(b) or len(a) != len(b):
+            return False
+        if isinstance(a, list):
+            return all(semantic_deep_equal(x, y) for x, y in zip(a, b))
+        return a.keys() == b.keys() and all(semantic_deep_equal(v, b[k]) for k, v in a.items())
+    if isinstance(a, KubeModel) and type(a) is type(b):
+        return all(semantic_deep_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return False
 
 
 def controller_ref(obj: KubeObject) -> OwnerReference | None:

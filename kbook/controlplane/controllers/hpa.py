@@ -24,7 +24,13 @@ import copy
 
 import simpy
 
-from kbook.api import HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, KubeObject, LabelSelector
+from kbook.api import (
+    HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerCondition,
+    HorizontalPodAutoscalerStatus,
+    KubeObject,
+    LabelSelector,
+)
 from kbook.api.autoscaling import MetricSpec, MetricTarget
 from kbook.autoscaling import MetricsError, ReplicaCalculator, Tolerances, get_resource_metric
 from kbook.autoscaling.behavior import DEFAULT_DOWNSCALE_STABILIZATION_WINDOW
@@ -124,7 +130,7 @@ class HorizontalController(QueueController):
             self.state.pop(key, None)
             return
         try:
-            self._reconcile(copy.deepcopy(hpa))
+            self._reconcile(copy.deepcopy(hpa), hpa.status)
         finally:
             self.queue.add_rate_limited(key)
 
@@ -155,8 +161,9 @@ class HorizontalController(QueueController):
         except APIError as e:
             raise KbookError(e.message) from e
 
-    def _reconcile(self, hpa: HorizontalPodAutoscaler) -> None:
-        original = copy.deepcopy(hpa.status)
+    def _reconcile(self, hpa: HorizontalPodAutoscaler, original: HorizontalPodAutoscalerStatus) -> None:
+        """``reconcileAutoscaler`` on ``hpa``, a copy; ``original`` is the cached status
+        (upstream's ``hpaStatusOriginal``, a copy there, unchanged here as the cache is)."""
         ref = hpa.spec.scale_target_ref
         reference = f"{ref.kind}/{hpa.metadata.namespace}/{ref.name}"
         try:
