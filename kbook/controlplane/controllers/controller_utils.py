@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from kbook.api import KubeObject, LabelSelector, OwnerReference, Pod, PodCondition
 from kbook.api.model import KubeModel
@@ -23,6 +23,7 @@ __all__ = [
     "POD_DELETION_COST",
     "deep_copy",
     "semantic_deep_equal",
+    "label_selector_as_selector",
     "controller_ref",
     "new_controller_ref",
     "is_pod_active",
@@ -64,6 +65,13 @@ def semantic_deep_equal(a: Any, b: Any) -> bool:
     if isinstance(a, KubeModel) and type(a) is type(b):
         return all(semantic_deep_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
     return False
+
+
+def label_selector_as_selector(selector: LabelSelector) -> Callable[[Mapping[str, str]], bool]:
+    """``metav1.LabelSelectorAsSelector``, then ``Selector.Matches``: the requirements are
+    checked once (a ``SelectorError`` if invalid), not once per object matched."""
+    requirements = selector.requirements()
+    return lambda labels: all(req.matches(labels) for req in requirements)
 
 
 def controller_ref(obj: KubeObject) -> OwnerReference | None:
@@ -180,9 +188,10 @@ def claim_objects(api: API, owner: KubeObject, selector: LabelSelector, candidat
     matches. Adopting and releasing write the ownerReferences (an update)."""
     claimed: list[T] = []
     uid = owner.metadata.uid
+    selector_matches = label_selector_as_selector(selector)
     for obj in candidates:
         ref = controller_ref(obj)
-        matches = selector.matches(obj.metadata.labels)
+        matches = selector_matches(obj.metadata.labels)
         if ref is not None:
             if ref.uid != uid:
                 continue

@@ -48,6 +48,7 @@ from kbook.autoscaling.replica_calculator import (
 )
 from kbook.controlplane.apiserver.types import API, APIError
 from kbook.controlplane.controllers.base import QueueController
+from kbook.controlplane.controllers.controller_utils import label_selector_as_selector
 from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
 from kbook.controlplane.controllers.timeutil import rfc3339
 from kbook.controlplane.controllers.workqueue import RateLimitingQueue
@@ -250,7 +251,8 @@ class HorizontalController(QueueController):
                 type="ScalingActive", status="False", reason="InvalidSelector",
                 message="the HPA target's scale is missing a selector"))], []
         ns = hpa.metadata.namespace
-        pods = [p for p in self.pod_informer.indexer.list(ns) if selector.matches(p.metadata.labels)]
+        matches = label_selector_as_selector(selector)
+        pods = [p for p in self.pod_informer.indexer.list(ns) if matches(p.metadata.labels)]
         tolerances = self._tolerances(hpa)
         results: list[MetricProposal | MetricFailure] = []
         statuses: list[dict] = []
