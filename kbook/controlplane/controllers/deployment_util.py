@@ -135,8 +135,8 @@ def equal_ignore_hash(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
     label is dropped. Upstream deletes the label from copies; this compares in place."""
     return (semantic_deep_equal(a.spec, b.spec)
             and semantic_deep_equal(_without_hash(a.metadata.labels), _without_hash(b.metadata.labels))
-            and all(semantic_deep_equal(getattr(a.metadata, name), getattr(b.metadata, name))
-                    for name in _META_BUT_LABELS))
+            and semantic_deep_equal([getattr(a.metadata, name) for name in _META_BUT_LABELS],
+                                    [getattr(b.metadata, name) for name in _META_BUT_LABELS]))
 
 
 _META_BUT_LABELS = tuple(f.name for f in dataclasses.fields(ObjectMeta) if f.name != "labels")
