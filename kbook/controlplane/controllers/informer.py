@@ -3,7 +3,7 @@ kind, an indexer that caches what it saw, and the add/update/delete handlers of 
 controller that shares it.
 
 Watch handlers run synchronously when a write commits; the informer only puts the event in
-a queue and applies it in its own SimPy process (``reflector.go`` ``watchHandler``
+a ``simpy.Store`` and applies it in its own SimPy process (``reflector.go`` ``watchHandler``
 -> DeltaFIFO -> ``sharedIndexInformer.HandleDeltas``). Every event queued by the time the
 process runs is applied in that one step, as a DeltaFIFO that keeps up with its stream pops
 them back to back, so a worker that runs next does not act on a cache missing events that
@@ -21,7 +21,6 @@ reflector; failures and watch ends still go through the backoff and a fresh LIST
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -159,8 +158,7 @@ class SharedInformer:
         self.last_sync_resource_version = ""
         self.lists = 0  # how many LISTs the reflector made
         self._synced = False
-        self._events: deque[Any] = deque()  # (generation, event) not yet applied; None: stop
-        self._wake: simpy.Event | None = None  # what the process waits on for events
+        self._events: simpy.Store = simpy.Store(env)
         self._watch: Any = None
         self._generation = 0  # events of a superseded watch are ignored
         self._process: simpy.Process | None = None
@@ -195,7 +193,7 @@ class SharedInformer:
     def stop(self) -> None:
         self._stopped = True
         self._stop_watch()
-        self._push(None)
+        self._events.put(None)
 
     @property
     def running(self) -> bool:
@@ -223,14 +221,11 @@ class SharedInformer:
                 continue
             closed = False
             while not closed:
-                self._wake = self.env.event()
-                if self._events:
-                    self._wake.succeed()
-                yield self._wake
+                batch = [(yield self._events.get())]
                 # Pop every event already queued in one go (DeltaFIFO.Pop runs back to back),
                 # so no worker acts on a cache that is missing events that arrived before.
-                batch = list(self._events)
-                self._events.clear()
+                batch += self._events.items
+                self._events.items.clear()
                 for item in batch:
                     if item is None:
                         return
@@ -246,12 +241,6 @@ class SharedInformer:
             yield self.env.timeout(self._next_backoff())
             if self._stopped:
                 return
-
-    def _push(self, item: Any) -> None:
-        """Queue a watch event (or the stop mark) and wake the process if it waits."""
-        self._events.append(item)
-        if self._wake is not None and not self._wake.triggered:
-            self._wake.succeed()
 
     def _relist(self, delay: float):
         """``synchronous`` mode: after ``delay``, LIST and WATCH again until both succeed."""
@@ -302,7 +291,7 @@ class SharedInformer:
         if self.synchronous:
             handler = lambda ev: self._on_watch_event(generation, ev)  # noqa: E731
         else:
-            handler = lambda ev: self._push((generation, ev))  # noqa: E731
+            handler = lambda ev: self._events.put((generation, ev))  # noqa: E731
         self._watch = self.api.watch(self.kind, handler, namespace=self.namespace,
                                      resource_version=result.resource_version, **selectors)
         self._synced = True
