@@ -424,6 +424,8 @@ class NodeLifecycleController:
         """``handleDisruption``: per-zone taint rates; stop and untaint all when every zone is
         fully disrupted; on leaving that mode restart every node's grace period."""
         new_states = {zone: compute_zone_state(conds)[1] for zone, conds in zone_conditions.items()}
+        if new_states == self.zone_states and FULL_DISRUPTION not in new_states.values():
+            return  # no zone changed state: upstream's loops below would change nothing
         for zone in [z for z in self.zone_states if z not in zone_conditions]:
             del self.zone_states[zone]
         all_are_full = bool(new_states) and all(s == FULL_DISRUPTION for s in new_states.values())
