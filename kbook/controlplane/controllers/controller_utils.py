@@ -57,11 +57,11 @@ def semantic_deep_equal(a: Any, b: Any) -> bool:
     if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
         if not a and not b:
             return True
-        if type(a) is not type(b) or len(a) != len(b):
-            return False
-        if isinstance(a, list):
-            return all(semantic_deep_equal(x, y) for x, y in zip(a, b))
-        return a.keys() == b.keys() and all(semantic_deep_equal(v, b[k]) for k, v in a.items())
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(semantic_deep_equal(x, y) for x, y in zip(a, b))
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(semantic_deep_equal(v, b[k]) for k, v in a.items())
+        return False
     if isinstance(a, KubeModel) and type(a) is type(b):
         return all(semantic_deep_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
     return False

@@ -41,6 +41,8 @@ def test_semantic_deep_equal_compares_quantities_by_value_and_empty_as_unset():
     assert not semantic_deep_equal(0, None) and not semantic_deep_equal([1], None)
     assert semantic_deep_equal({"a": [Quantity("1")]}, {"a": [Quantity("1000m")]})
     assert not semantic_deep_equal({"a": 1}, {"b": 1})
+    assert not semantic_deep_equal([1, 2], [1]) and not semantic_deep_equal([1], {"a": 1})
+    assert semantic_deep_equal([{"a": []}], [{"a": None}])
 
 
 def test_equal_ignore_hash_ignores_only_the_hash_label_and_copies_nothing():
