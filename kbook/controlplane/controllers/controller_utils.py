@@ -6,12 +6,14 @@ order in which a ReplicaSet picks pods to delete (``ActivePodsWithRanks``)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from kbook.api import KubeObject, LabelSelector, OwnerReference, Pod, PodCondition
+from kbook.api.model import KubeModel
 from kbook.controlplane.apiserver.types import API, APIError, NotFound
 from kbook.controlplane.controllers.timeutil import parse_time
 
@@ -20,6 +22,8 @@ __all__ = [
     "EXPECTATIONS_TIMEOUT",
     "POD_DELETION_COST",
     "deep_copy",
+    "semantic_deep_equal",
+    "label_selector_as_selector",
     "controller_ref",
     "new_controller_ref",
     "is_pod_active",
@@ -43,6 +47,31 @@ T = TypeVar("T", bound=KubeObject)
 def deep_copy(obj: T) -> T:
     """``DeepCopy``: informer caches are shared, so change only a copy."""
     return copy.deepcopy(obj)
+
+
+def semantic_deep_equal(a: Any, b: Any) -> bool:
+    """``apiequality.Semantic.DeepEqual``: structural equality where quantities compare by
+    value (``Quantity.Cmp``) and an empty list or map equals an unset one."""
+    if a == b:  # models compare field by field, quantities by value
+        return True
+    if isinstance(a, (list, dict)) or isinstance(b, (list, dict)):
+        if not a and not b:
+            return True
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(semantic_deep_equal(x, y) for x, y in zip(a, b))
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(semantic_deep_equal(v, b[k]) for k, v in a.items())
+        return False
+    if isinstance(a, KubeModel) and type(a) is type(b):
+        return all(semantic_deep_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    return False
+
+
+def label_selector_as_selector(selector: LabelSelector) -> Callable[[Mapping[str, str]], bool]:
+    """``metav1.LabelSelectorAsSelector``, then ``Selector.Matches``: the requirements are
+    checked once (a ``SelectorError`` if invalid), not once per object matched."""
+    requirements = selector.requirements()
+    return lambda labels: all(req.matches(labels) for req in requirements)
 
 
 def controller_ref(obj: KubeObject) -> OwnerReference | None:
@@ -159,9 +188,10 @@ def claim_objects(api: API, owner: KubeObject, selector: LabelSelector, candidat
     matches. Adopting and releasing write the ownerReferences (an update)."""
     claimed: list[T] = []
     uid = owner.metadata.uid
+    selector_matches = label_selector_as_selector(selector)
     for obj in candidates:
         ref = controller_ref(obj)
-        matches = selector.matches(obj.metadata.labels)
+        matches = selector_matches(obj.metadata.labels)
         if ref is not None:
             if ref.uid != uid:
                 continue

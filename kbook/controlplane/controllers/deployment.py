@@ -26,6 +26,8 @@ Simplified: the ReplicaFailure condition is not copied from ReplicaSets; ``rollb
 
 from __future__ import annotations
 
+import copy
+
 import simpy
 
 from kbook.api import Deployment, DeploymentStatus, ObjectMeta, Pod, ReplicaSet, ReplicaSetSpec
@@ -70,7 +72,7 @@ def calculate_status(all_rss: list[ReplicaSet], new_rs: ReplicaSet | None, d: De
         available_replicas=available,
         unavailable_replicas=max(total - available, 0),
         collision_count=d.status.collision_count,
-        conditions=[deep_copy(c) for c in d.status.conditions],
+        conditions=[copy.copy(c) for c in d.status.conditions],  # values of strings in Go: a shallow copy
     )
 
 
@@ -181,19 +183,23 @@ class DeploymentController(QueueController):
         new_revision = str(max((du.revision(rs) for rs in old), default=0) + 1)
         now = self.env.now
         if existing is not None:
-            rs = deep_copy(existing)
-            annotations_updated = du.set_new_replica_set_annotations(d, rs, new_revision, exists=True)
-            if annotations_updated or rs.spec.min_ready_seconds != d.spec.min_ready_seconds:
+            # SetNewReplicaSetAnnotations(exists=true) on a copy of the annotations: the
+            # ReplicaSet is copied only if it has to be written
+            annotations = dict(existing.metadata.annotations)
+            annotations_updated = du.sync_new_annotations(d, annotations, new_revision)
+            if annotations_updated or existing.spec.min_ready_seconds != d.spec.min_ready_seconds:
+                rs = deep_copy(existing)
+                rs.metadata.annotations = annotations
                 rs.spec.min_ready_seconds = d.spec.min_ready_seconds
                 return self.api.update(rs)
-            needs_update = self._set_revision(d, rs.metadata.annotations.get(du.REVISION_ANNOTATION, ""))
+            needs_update = self._set_revision(d, annotations.get(du.REVISION_ANNOTATION, ""))
             if d.spec.progress_deadline_seconds is not None and du.get_condition(d.status, "Progressing") is None:
                 du.set_condition(d.status, du.new_condition("Progressing", "True", "FoundNewReplicaSet",
-                                                            f'Found new replica set "{rs.metadata.name}"', now))
+                                                            f'Found new replica set "{existing.metadata.name}"', now))
                 needs_update = True
             if needs_update:
                 self._write_status(d)
-            return rs
+            return existing
         if not create:
             return None
         template = deep_copy(d.spec.template)

@@ -5,13 +5,22 @@ conditions. Functions of their inputs, so they can be checked without a cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import struct
 
-from kbook.api import Deployment, DeploymentCondition, DeploymentStatus, IntOrString, PodTemplateSpec, ReplicaSet
+from kbook.api import (
+    Deployment,
+    DeploymentCondition,
+    DeploymentStatus,
+    IntOrString,
+    ObjectMeta,
+    PodTemplateSpec,
+    ReplicaSet,
+)
 from kbook.api.codec import encode
-from kbook.controlplane.controllers.controller_utils import deep_copy
+from kbook.controlplane.controllers.controller_utils import semantic_deep_equal
 from kbook.controlplane.controllers.timeutil import parse_time, rfc3339
 
 __all__ = [
@@ -29,6 +38,7 @@ __all__ = [
     "equal_ignore_hash",
     "revision",
     "set_new_replica_set_annotations",
+    "sync_new_annotations",
     "set_replicas_annotations",
     "replicas_annotations_need_update",
     "deployment_complete",
@@ -121,17 +131,31 @@ def compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str:
 
 
 def equal_ignore_hash(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
-    """``EqualIgnoreHash``: equal templates once the pod-template-hash label is dropped."""
-    a, b = deep_copy(a), deep_copy(b)
-    a.metadata.labels.pop(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, None)
-    b.metadata.labels.pop(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, None)
-    return encode(a) == encode(b)
+    """``EqualIgnoreHash``: ``Semantic.DeepEqual`` of the templates once the pod-template-hash
+    label is dropped. Upstream deletes the label from copies; this compares in place."""
+    return (semantic_deep_equal(a.spec, b.spec)
+            and semantic_deep_equal(_without_hash(a.metadata.labels), _without_hash(b.metadata.labels))
+            and semantic_deep_equal([getattr(a.metadata, name) for name in _META_BUT_LABELS],
+                                    [getattr(b.metadata, name) for name in _META_BUT_LABELS]))
+
+
+_META_BUT_LABELS = tuple(f.name for f in dataclasses.fields(ObjectMeta) if f.name != "labels")
+
+
+def _without_hash(labels: dict[str, str]) -> dict[str, str]:
+    if DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY not in labels:
+        return labels
+    return {k: v for k, v in labels.items() if k != DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY}
 
 
 def revision(obj: Deployment | ReplicaSet) -> int:
     """``Revision``: the revision annotation (0 when absent or unparsable)."""
+    return _revision(obj.metadata.annotations)
+
+
+def _revision(ann: dict[str, str]) -> int:
     try:
-        return int(obj.metadata.annotations.get(REVISION_ANNOTATION, "0"))
+        return int(ann.get(REVISION_ANNOTATION, "0"))
     except ValueError:
         return 0
 
@@ -152,20 +176,25 @@ def set_new_replica_set_annotations(d: Deployment, rs: ReplicaSet, new_revision:
     """``SetNewReplicaSetAnnotations``: copy the Deployment's annotations, raise the revision
     (keeping the old one in revision-history on a rollback), and on creation the replica
     annotations."""
-    ann = rs.metadata.annotations
+    changed = sync_new_annotations(d, rs.metadata.annotations, new_revision)
+    if not exists and set_replicas_annotations(rs, d.spec.replicas or 0, (d.spec.replicas or 0) + max_surge(d)):
+        changed = True
+    return changed
+
+
+def sync_new_annotations(d: Deployment, ann: dict[str, str], new_revision: str) -> bool:
+    """What ``SetNewReplicaSetAnnotations`` does to an existing new ReplicaSet, on its
+    annotations ``ann``: True if they changed."""
     changed = False
     for k, v in d.metadata.annotations.items():
         if k not in _NOT_COPIED and ann.get(k) != v:
             ann[k], changed = v, True
     old = ann.get(REVISION_ANNOTATION)
-    old_int = revision(rs)
-    if old_int < int(new_revision):
+    if _revision(ann) < int(new_revision):
         ann[REVISION_ANNOTATION], changed = new_revision, True
         if old is not None:
             history = ann.get(REVISION_HISTORY_ANNOTATION, "")
             ann[REVISION_HISTORY_ANNOTATION] = f"{history},{old}" if history else old
-    if not exists and set_replicas_annotations(rs, d.spec.replicas or 0, (d.spec.replicas or 0) + max_surge(d)):
-        changed = True
     return changed
 
 

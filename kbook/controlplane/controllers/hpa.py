@@ -24,7 +24,13 @@ import copy
 
 import simpy
 
-from kbook.api import HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, KubeObject, LabelSelector
+from kbook.api import (
+    HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerCondition,
+    HorizontalPodAutoscalerStatus,
+    KubeObject,
+    LabelSelector,
+)
 from kbook.api.autoscaling import MetricSpec, MetricTarget
 from kbook.autoscaling import MetricsError, ReplicaCalculator, Tolerances, get_resource_metric
 from kbook.autoscaling.behavior import DEFAULT_DOWNSCALE_STABILIZATION_WINDOW
@@ -42,6 +48,7 @@ from kbook.autoscaling.replica_calculator import (
 )
 from kbook.controlplane.apiserver.types import API, APIError
 from kbook.controlplane.controllers.base import QueueController
+from kbook.controlplane.controllers.controller_utils import label_selector_as_selector
 from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
 from kbook.controlplane.controllers.timeutil import rfc3339
 from kbook.controlplane.controllers.workqueue import RateLimitingQueue
@@ -124,7 +131,7 @@ class HorizontalController(QueueController):
             self.state.pop(key, None)
             return
         try:
-            self._reconcile(copy.deepcopy(hpa))
+            self._reconcile(copy.deepcopy(hpa), hpa.status)
         finally:
             self.queue.add_rate_limited(key)
 
@@ -155,8 +162,9 @@ class HorizontalController(QueueController):
         except APIError as e:
             raise KbookError(e.message) from e
 
-    def _reconcile(self, hpa: HorizontalPodAutoscaler) -> None:
-        original = copy.deepcopy(hpa.status)
+    def _reconcile(self, hpa: HorizontalPodAutoscaler, original: HorizontalPodAutoscalerStatus) -> None:
+        """``reconcileAutoscaler`` on ``hpa``, a copy; ``original`` is the cached status
+        (upstream's ``hpaStatusOriginal``, a copy there, unchanged here as the cache is)."""
         ref = hpa.spec.scale_target_ref
         reference = f"{ref.kind}/{hpa.metadata.namespace}/{ref.name}"
         try:
@@ -243,7 +251,8 @@ class HorizontalController(QueueController):
                 type="ScalingActive", status="False", reason="InvalidSelector",
                 message="the HPA target's scale is missing a selector"))], []
         ns = hpa.metadata.namespace
-        pods = [p for p in self.pod_informer.indexer.list(ns) if selector.matches(p.metadata.labels)]
+        matches = label_selector_as_selector(selector)
+        pods = [p for p in self.pod_informer.indexer.list(ns) if matches(p.metadata.labels)]
         tolerances = self._tolerances(hpa)
         results: list[MetricProposal | MetricFailure] = []
         statuses: list[dict] = []

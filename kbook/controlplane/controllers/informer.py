@@ -29,6 +29,7 @@ import simpy
 
 from kbook.api import KubeObject, LabelSelector
 from kbook.controlplane.apiserver.types import BOOKMARK, DELETED, ERROR, API, APIError, WatchEvent
+from kbook.controlplane.controllers.controller_utils import label_selector_as_selector
 from kbook.eventlog import EventLog
 
 __all__ = ["Indexer", "EventHandler", "SharedInformer", "InformerFactory", "owner_uids"]
@@ -124,7 +125,8 @@ class Indexer:
 
     def by_labels(self, selector: LabelSelector, namespace: str | None = None) -> list[KubeObject]:
         """Objects whose labels match ``selector`` (an empty selector matches all)."""
-        return [o for o in self.list(namespace) if selector.matches(o.metadata.labels)]
+        matches = label_selector_as_selector(selector)
+        return [o for o in self.list(namespace) if matches(o.metadata.labels)]
 
     def __len__(self) -> int:
         return len(self._items)

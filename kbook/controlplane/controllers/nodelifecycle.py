@@ -279,8 +279,7 @@ class NodeLifecycleController:
         for name in set(self.health) - {n.metadata.name for n in nodes}:
             del self.health[name]
         zone_conditions: dict[str, list[str | None]] = {}
-        for cached in nodes:
-            node = deep_copy(cached)
+        for node in nodes:
             zone = zone_key(node)
             if zone not in self.taint_queues:
                 self.taint_queues[zone] = _TaintQueue(EVICTION_LIMITER_QPS, lambda: self.env.now)
@@ -303,7 +302,8 @@ class NodeLifecycleController:
     def _try_update_node_health(self, node: Node) -> tuple[NodeCondition, NodeCondition | None]:
         """``tryUpdateNodeHealth``: refresh the probe time on a new heartbeat or Lease renewal;
         past the grace period set the conditions to Unknown. Returns the Ready condition as
-        observed and as it is now."""
+        observed and as it is now. ``node`` is the informer's: upstream's loop deep-copies
+        every node, this copies it only to rewrite its conditions."""
         now = self.env.now
         name = node.metadata.name
         current = _condition(node, "Ready")
@@ -311,7 +311,7 @@ class NodeLifecycleController:
             observed = NodeCondition(type="Ready", status="Unknown")
             grace = self.node_startup_grace_period
         else:
-            observed = deep_copy(current)
+            observed = current  # the cached node is not changed: no copy needed
             grace = self.node_monitor_grace_period
         health = self.health.get(name)
         beat = current.last_heartbeat_time if current else None
@@ -329,6 +329,7 @@ class NodeLifecycleController:
         self.health[name] = health
         if now <= health.probe_timestamp + grace:
             return observed, current
+        node = deep_copy(node)
         changed = False
         for ctype in _WATCHED_CONDITIONS:
             cond = _condition(node, ctype)
@@ -423,6 +424,8 @@ class NodeLifecycleController:
         """``handleDisruption``: per-zone taint rates; stop and untaint all when every zone is
         fully disrupted; on leaving that mode restart every node's grace period."""
         new_states = {zone: compute_zone_state(conds)[1] for zone, conds in zone_conditions.items()}
+        if new_states == self.zone_states and FULL_DISRUPTION not in new_states.values():
+            return  # no zone changed state: upstream's loops below would change nothing
         for zone in [z for z in self.zone_states if z not in zone_conditions]:
             del self.zone_states[zone]
         all_are_full = bool(new_states) and all(s == FULL_DISRUPTION for s in new_states.values())

@@ -191,10 +191,10 @@ class RateLimitingQueue:
         if item in self._waiting and self._waiting[item] <= ready:
             return
         self._waiting[item] = ready
-        self.env.process(self._fire(item, ready))
+        self.env.timeout(ready - self.env.now).callbacks.append(lambda _: self._fire(item, ready))
 
-    def _fire(self, item: Hashable, ready: float):
-        yield self.env.timeout(ready - self.env.now)
+    def _fire(self, item: Hashable, ready: float) -> None:
+        """The timer of ``item`` is up: add it unless an earlier time replaced this one."""
         if self._waiting.get(item) == ready:
             del self._waiting[item]
             self.add(item)

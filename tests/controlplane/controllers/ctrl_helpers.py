@@ -78,3 +78,27 @@ def fake_kubelet(env: simpy.Environment, api, delay: float = 2.0, period: float 
             mark_ready(api, env, old)
 
     return env.process(run())
+
+
+def guard_caches(owner, method: str, informers) -> list[int]:
+    """Wrap ``owner.method`` so each call asserts it left every object in the ``informers``'
+    caches as it found it (the informer rule: change only your own copy). Returns a
+    one-element list counting the guarded calls."""
+    from kbook.api.codec import encode
+
+    inner, calls = getattr(owner, method), [0]
+
+    def snapshot():
+        return {(inf.kind, key): encode(inf.indexer.get(key))
+                for inf in informers.informers.values() for key in inf.indexer.keys()}
+
+    def guarded(*args, **kwargs):
+        before = snapshot()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            assert snapshot() == before, f"{method} changed a cached object"
+            calls[0] += 1
+
+    setattr(owner, method, guarded)
+    return calls

@@ -4,15 +4,16 @@ revisions, scaling, conditions."""
 from __future__ import annotations
 
 import pytest
-from ctrl_helpers import deployment, fake_kubelet, mark_ready
+from ctrl_helpers import deployment, fake_kubelet, guard_caches, mark_ready, template
 
-from kbook.api import IntOrString
+from kbook.api import IntOrString, ResourceRequirements
 from kbook.controlplane.controllers import deployment_util as du
-from kbook.controlplane.controllers.controller_utils import is_pod_active, is_pod_ready
+from kbook.controlplane.controllers.controller_utils import is_pod_active, is_pod_ready, semantic_deep_equal
 from kbook.controlplane.controllers.deployment import DeploymentController
 from kbook.controlplane.controllers.informer import InformerFactory
 from kbook.controlplane.controllers.replicaset import ReplicaSetController
 from kbook.eventlog import EventLog
+from kbook.quantity import Quantity
 
 
 @pytest.mark.parametrize("desired,surge,unavail", [(10, 3, 2), (4, 1, 1), (3, 1, 0), (1, 1, 0)])
@@ -32,6 +33,51 @@ def test_compute_hash_is_stable_and_safe():
     assert h != du.compute_hash(d.spec.template, 1)
     assert h != du.compute_hash(deployment("web", 3, image="nginx:1.28").spec.template, None)
 
+
+
+def test_semantic_deep_equal_compares_quantities_by_value_and_empty_as_unset():
+    assert semantic_deep_equal(Quantity("1Gi"), Quantity("1073741824"))
+    assert semantic_deep_equal([], None) and semantic_deep_equal({}, None)
+    assert not semantic_deep_equal(0, None) and not semantic_deep_equal([1], None)
+    assert semantic_deep_equal({"a": [Quantity("1")]}, {"a": [Quantity("1000m")]})
+    assert not semantic_deep_equal({"a": 1}, {"b": 1})
+    assert not semantic_deep_equal([1, 2], [1]) and not semantic_deep_equal([1], {"a": 1})
+    assert semantic_deep_equal([{"a": []}], [{"a": None}])
+
+
+def test_equal_ignore_hash_ignores_only_the_hash_label_and_copies_nothing():
+    rs_template = template({"app": "web", du.DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY: "abc"})
+    d_template = template({"app": "web"})
+    assert du.equal_ignore_hash(rs_template, d_template) and du.equal_ignore_hash(d_template, rs_template)
+    assert rs_template.metadata.labels == {"app": "web", du.DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY: "abc"}
+    assert not du.equal_ignore_hash(rs_template, template({"app": "web", "tier": "x"}))
+    assert not du.equal_ignore_hash(rs_template, template({"app": "web"}, image="nginx:1.28"))
+    rs_template.metadata.annotations["a"] = "b"
+    assert not du.equal_ignore_hash(rs_template, d_template)
+    # Semantic.DeepEqual: the same quantity written two ways is the same template
+    a, b = template({"app": "web"}), template({"app": "web"})
+    a.spec.containers[0].resources = ResourceRequirements(requests={"memory": Quantity("1Gi")})
+    b.spec.containers[0].resources = ResourceRequirements(requests={"memory": Quantity("1073741824")})
+    assert du.equal_ignore_hash(a, b)
+
+
+def test_syncs_change_no_cached_object(env, api):
+    """A rollout, a scale-up and a scale-down: every sync leaves the informer caches alone
+    (the new ReplicaSet is handed out uncopied unless its annotations must be written)."""
+    dc = start(env, api)
+    calls = guard_caches(dc, "sync", dc.informers)
+    fake_kubelet(env, api)
+    api.create(deployment("web", 2))
+    env.run(until=10)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=40)
+    for replicas in (5, 3):
+        d = api.get("Deployment", "web", "default")
+        d.spec.replicas = replicas
+        api.update(d)
+        env.run(until=env.now + 20)
+    assert calls[0] > 20
+    assert api.get("Deployment", "web", "default").status.available_replicas == 3
 
 def start(env, api, log=None):
     informers = InformerFactory(env, api, log=log)

@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+from ctrl_helpers import guard_caches
 
 from kbook.autoscaling.workload import Workload
 from kbook.cluster import Cluster
@@ -168,3 +169,16 @@ def test_a_restarted_container_starts_a_new_cpu_counter():
     # the scrape at 75 s takes (startTime, 0) of the new container as its previous point
     (metrics,) = cluster.metrics_server.pod_metrics("default")
     assert metrics.window == 75.0 - after.start_time
+
+
+def test_syncs_change_no_cached_object():
+    """The HPA compares its status with the cached one instead of a copy, and the Deployment
+    controller shares the new ReplicaSet uncopied: neither may change a cached object."""
+    cluster = _cluster(lambda t: 5.0 if t < 300 else 30.0)
+    manager = cluster.controllers
+    hpa_syncs = guard_caches(manager.controllers["horizontalpodautoscaling"], "sync", manager.informers)
+    deployment_syncs = guard_caches(manager.controllers["deployment"], "sync", manager.informers)
+    cluster.apply(HPA)
+    cluster.run(600)
+    assert [n for _, n in _rescales(cluster)] == [4, 6]
+    assert hpa_syncs[0] > 30 and deployment_syncs[0] > 10

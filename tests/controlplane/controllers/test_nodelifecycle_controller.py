@@ -4,7 +4,7 @@ taint, pods marked not Ready then evicted after their toleration, recovery, disr
 from __future__ import annotations
 
 import pytest
-from ctrl_helpers import mark_ready, template
+from ctrl_helpers import guard_caches, mark_ready, template
 
 from kbook.api import Lease, Node, NodeCondition, ObjectMeta, Pod, Taint, Toleration
 from kbook.api.coordination import LeaseSpec
@@ -178,3 +178,16 @@ def test_all_nodes_down_is_master_disruption_mode(env, api):
     # No NoExecute taints (no evictions); the NoSchedule ones follow Ready=Unknown regardless.
     assert taints(api, "n1") == [(TAINT_UNREACHABLE, "NoSchedule")]
     assert api.get("Pod", "web", "default").metadata.deletion_timestamp is None
+
+
+def test_monitor_passes_change_no_cached_node(env, api):
+    """The monitor reads the cached nodes and copies one only to set its conditions Unknown."""
+    log = EventLog()
+    kubelets = Kubelets(env, api, ["n1", "n2"])
+    nlc, _ = start(env, api, log)
+    calls = guard_caches(nlc, "monitor_node_health", nlc.informers)
+    env.run(until=10)
+    kubelets.alive.discard("n1")
+    env.run(until=100)
+    assert first(log, "NodeStatusUnknown", "n1")
+    assert calls[0] >= 18
