@@ -257,13 +257,12 @@ class Kubelet:
     def _update_node_status(self) -> None:
         """``tryUpdateNodeStatus``: refresh the conditions' heartbeats; write when something
         besides the heartbeats changed or the report period passed."""
-        node = self.api.get("Node", self.node_name)
-        conditions, images = self._node_conditions(node.status.conditions), self._node_images()
-        key = [(c.type, c.status, c.reason, c.message) for c in node.status.conditions]
-        changed = key != [(c.type, c.status, c.reason, c.message) for c in conditions] or images != node.status.images
+        node, images = self.api.get("Node", self.node_name), self._node_images()
+        key = tuple((c.type, c.status, c.reason, c.message) for c in node.status.conditions)
+        changed = key != _NODE_CONDITIONS or images != node.status.images
         if not changed and self.env.now - self._last_report < self.status_report_frequency:
             return
-        node.status.conditions, node.status.images = conditions, images
+        node.status.conditions, node.status.images = self._node_conditions(node.status.conditions), images
         node.status.capacity, node.status.allocatable = dict(self.capacity), dict(self.allocatable)
         self.api.update_status(node)
         self._last_report = self.env.now

@@ -22,11 +22,12 @@ from kbook.autoscaling.workload import LoadResult, Workload, WorkloadStats
 from kbook.controlplane.apiserver.types import API, NotFound
 from kbook.controlplane.controllers.timeutil import parse_time
 from kbook.errors import KbookError
-from kbook.node.kubelet import Kubelet, _PodWorker
+from kbook.node.kubelet import Kubelet
 
 __all__ = ["LoadDriver", "Attachment", "ContainerCPU", "LOAD_STEP"]
 
 LOAD_STEP = 5.0  # seconds between load updates: a model choice
+_NONE: dict = {}  # no counters yet
 
 
 @dataclass
@@ -116,13 +117,16 @@ class LoadDriver:
         for kubelet in self.kubelets.values():
             if not kubelet.running:
                 continue
-            for worker in kubelet.pods.values():
-                old = self.counters.get(worker.uid, {})
+            for uid, worker in kubelet.pods.items():
+                old = self.counters.get(uid, _NONE)
                 mine: dict[str, ContainerCPU] = {}
+                ready = not worker.terminating
                 for record in worker.containers:
                     running = record.state.get("running")
                     if running is None:
+                        ready = False
                         continue
+                    ready &= record.ready
                     counter = old.get(record.name)
                     if counter is None or counter.container_id != record.container_id:  # new or restarted
                         counter = ContainerCPU(record.container_id, parse_time(running["startedAt"]))
@@ -131,24 +135,27 @@ class LoadDriver:
                     counter.usage = 0.0
                     mine[record.name] = counter
                 if mine:
-                    counters[worker.uid] = mine
-                seen.add(worker.uid)
-                self._serve(worker, mine, serving, existing)
+                    counters[uid] = mine
+                seen.add(uid)
+                i, name, cores = self._match(uid, worker.pod)
+                if i is not None:  # the pod counts for its attachment, and serves if Ready
+                    existing[i] = existing.get(i, 0) + 1
+                    if ready and name in mine:
+                        serving.setdefault(i, []).append((mine[name], cores))
         self.counters = counters
         self._matches = {uid: m for uid, m in self._matches.items() if uid in seen}
         for i, a in enumerate(self.attachments):
-            ready = serving.get(i, [])
-            a.load = a.workload.serve(now, [cores for _, cores in ready])
-            for (counter, _), pod_load in zip(ready, a.load.pods):
+            ready_pods = serving.get(i, [])
+            a.load = a.workload.serve(now, [cores for _, cores in ready_pods])
+            for (counter, _), pod_load in zip(ready_pods, a.load.pods):
                 counter.usage = pod_load.usage
             a.pods = existing.get(i, 0)
             a.history.append((now, a.load.rate, len(a.load.pods), a.pods, a.load.latency, a.load.slo_violation))
 
-    def _match(self, worker: _PodWorker) -> tuple[int | None, str, float | None]:
+    def _match(self, uid: str, pod: Pod) -> tuple[int | None, str, float | None]:
         """The attachment whose Deployment selects the pod, its serving container and that
         container's CPU limit; kept while the worker holds the same Pod object."""
-        cached = self._matches.get(worker.uid)
-        pod = worker.pod
+        cached = self._matches.get(uid)
         if cached is not None and cached[0] is pod:
             return cached[1:]
         match: tuple[int | None, str, float | None] = (None, "", None)
@@ -160,17 +167,5 @@ class LoadDriver:
                 match = (i, *_cpu_limit(pod, a.container))
                 break
         if resolved:
-            self._matches[worker.uid] = (pod, *match)
+            self._matches[uid] = (pod, *match)
         return match
-
-    def _serve(self, worker: _PodWorker, mine: dict[str, ContainerCPU],
-               serving: dict[int, list[tuple[ContainerCPU, float | None]]], existing: dict[int, int]) -> None:
-        """Count the pod for the attachment whose Deployment selects it, and if it is Ready
-        add its serving container's counter and CPU limit."""
-        i, name, cores = self._match(worker)
-        if i is None:
-            return
-        existing[i] = existing.get(i, 0) + 1
-        if not worker.terminating and name in mine and all(r.ready and "running" in r.state
-                                                           for r in worker.containers):
-            serving.setdefault(i, []).append((mine[name], cores))
