@@ -129,6 +129,10 @@ class MetricsServer:
     def pod_metrics(self, namespace: str, selector: LabelSelector | None = None) -> list[PodMetrics]:
         """``GET /apis/metrics.k8s.io/v1beta1/namespaces/<ns>/pods?labelSelector=...``: the
         items, in pod-name order; CPU usage in milli-cores (``MilliValue`` of the nano-core
-        quantity metrics-server serves)."""
-        return [m for labels, m in self._items()
-                if m.namespace == namespace and (selector is None or selector.matches(labels))]
+        quantity metrics-server serves). The selector is turned into requirements once
+        (``LabelSelectorAsSelector``), then each pod's labels are matched."""
+        items = [(labels, m) for labels, m in self._items() if m.namespace == namespace]
+        if selector is None or not items:
+            return [m for _, m in items]
+        requirements = selector.requirements()
+        return [m for labels, m in items if all(r.matches(labels) for r in requirements)]
