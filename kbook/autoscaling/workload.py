@@ -87,13 +87,14 @@ def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
         if len(times) == 0 or np.any(np.diff(times) <= 0):
             raise WorkloadError("rate: a Series needs a non-empty, strictly increasing index of seconds")
 
-        last = [np.inf, -np.inf, 0.0]  # the step last looked up: [start, end), value
+        starts, held_values = [-math.inf, *times.tolist()], [0.0, *values.tolist()]
+        ends = [*times.tolist(), math.inf]
+        last = [math.inf, -math.inf, 0.0]  # the step last looked up: [start, end), value
 
         def held(t: float) -> float:
             if not last[0] <= t < last[1]:
-                i = int(np.searchsorted(times, t, side="right")) - 1
-                last[:] = (times[i] if i >= 0 else -np.inf, times[i + 1] if i + 1 < len(times) else np.inf,
-                           float(values[i]) if i >= 0 else 0.0)
+                i = int(np.searchsorted(times, t, side="right"))  # the step [starts[i], ends[i])
+                last[:] = starts[i], ends[i], held_values[i]
             return last[2]
         return held
     if callable(rate):
