@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ class LoadResult:
     rate: float
     pods: tuple[PodLoad, ...]
 
-    @property
+    @cached_property
     def latency(self) -> float:
         """Request-weighted mean latency (s); ``inf`` when some requests are not served."""
         if self.rate <= 0:
@@ -67,7 +68,7 @@ class LoadResult:
             return math.inf
         return sum(p.rate * p.latency for p in self.pods) / self.rate
 
-    @property
+    @cached_property
     def slo_violation(self) -> float:
         """The share of requests slower than the SLO (1 with no Ready pod)."""
         if self.rate <= 0:
@@ -86,9 +87,15 @@ def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
         if len(times) == 0 or np.any(np.diff(times) <= 0):
             raise WorkloadError("rate: a Series needs a non-empty, strictly increasing index of seconds")
 
+        starts, held_values = [-math.inf, *times.tolist()], [0.0, *values.tolist()]
+        ends = [*times.tolist(), math.inf]
+        last = [math.inf, -math.inf, 0.0]  # the step last looked up: [start, end), value
+
         def held(t: float) -> float:
-            i = int(np.searchsorted(times, t, side="right")) - 1
-            return float(values[i]) if i >= 0 else 0.0
+            if not last[0] <= t < last[1]:
+                i = int(np.searchsorted(times, t, side="right"))  # the step [starts[i], ends[i])
+                last[:] = starts[i], ends[i], held_values[i]
+            return last[2]
         return held
     if callable(rate):
         return rate
@@ -113,6 +120,7 @@ class Workload:
         self.cpu_per_request = float(cpu_per_request)
         self.slo_s = float(slo_s)
         self.default_cores = float(default_cores)
+        self._last: tuple[float, tuple[float | None, ...], LoadResult] | None = None  # serve's last answer
 
     def rate_at(self, t: float) -> float:
         r = float(self.rate(t))
@@ -123,11 +131,16 @@ class Workload:
     def serve(self, t: float, cores: Sequence[float | None]) -> LoadResult:
         """The load at time ``t`` over Ready pods with these CPU limits in cores (``None``:
         no limit, ``default_cores``)."""
-        rate = self.rate_at(t)
+        rate, cores = self.rate_at(t), tuple(cores)
+        if self._last is not None and self._last[0] == rate and self._last[1] == cores:
+            return self._last[2]  # the same inputs: the same (immutable) result
         if not cores:
-            return LoadResult(rate, ())
-        share = rate / len(cores)
-        return LoadResult(rate, tuple(self._pod(share, self.default_cores if c is None else c) for c in cores))
+            result = LoadResult(rate, ())
+        else:
+            share = rate / len(cores)
+            result = LoadResult(rate, tuple(self._pod(share, self.default_cores if c is None else c) for c in cores))
+        self._last = (rate, cores, result)
+        return result
 
     def _pod(self, rate: float, cores: float) -> PodLoad:
         if not cores > 0:

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import simpy
 
-from kbook.api import LabelSelector
+from kbook.api import LabelSelector, Pod
 from kbook.autoscaling.metrics import ContainerMetrics, PodMetrics
 from kbook.errors import KbookError
 from kbook.eventlog import EventLog
@@ -39,8 +38,7 @@ MIN_METRIC_RESOLUTION = 10.0  # options.go: --metric-resolution must be at least
 FRESH_CONTAINER_MIN_METRICS_RESOLUTION = 10.0  # pkg/storage/pod.go freshContainerMinMetricsResolution
 
 
-@dataclass(frozen=True)
-class _Point:
+class _Point(NamedTuple):
     timestamp: float
     cpu_seconds: float
     start_time: float
@@ -59,6 +57,8 @@ class MetricsServer:
         self._prev: dict[tuple[str, str], _Point] = {}
         self._last: dict[tuple[str, str], _Point] = {}
         self._pods: dict[str, tuple[str, str, Mapping[str, str], tuple[str, ...]]] = {}  # uid -> pod identity
+        self._seen: dict[str, tuple[Pod, tuple[str, str, Mapping[str, str], tuple[str, ...]]]] = {}  # by uid:
+        # the Pod object last scraped and its identity (shared objects are never mutated: same object, same identity)
         self._served: list[tuple[Mapping[str, str], PodMetrics]] | None = None  # the store's items, per scrape
         self.scrapes = 0
 
@@ -75,21 +75,25 @@ class MetricsServer:
         self.load.advance()
         now = self.env.now
         last: dict[tuple[str, str], _Point] = {}
-        pods = {}
+        pods, seen = {}, {}
         for kubelet in self.kubelets.values():
             if not kubelet.running:
                 continue
-            for worker in kubelet.pods.values():
-                counters = self.load.counters.get(worker.uid)
+            for uid, worker in kubelet.pods.items():
+                counters = self.load.counters.get(uid)
                 if not counters:
                     continue
-                meta = worker.pod.metadata
-                pods[worker.uid] = (meta.namespace, meta.name, dict(meta.labels),
-                                    tuple(c.name for c in worker.pod.spec.containers))
+                pod, before = worker.pod, self._seen.get(uid)
+                if before is not None and before[0] is pod:
+                    identity = before[1]
+                else:
+                    meta = pod.metadata
+                    identity = (meta.namespace, meta.name, dict(meta.labels), tuple(c.name for c in pod.spec.containers))
+                pods[uid], seen[uid] = identity, (pod, identity)
                 for name, counter in counters.items():
-                    last[(worker.uid, name)] = _Point(now, counter.cpu_seconds, counter.start_time)
+                    last[(uid, name)] = _Point(now, counter.cpu_seconds, counter.start_time)
         self._prev = {k: self._last[k] for k in last if k in self._last}
-        self._last, self._pods, self._served = last, pods, None
+        self._last, self._pods, self._seen, self._served = last, pods, seen, None
         self.scrapes += 1
 
     def _rate(self, key: tuple[str, str]) -> tuple[float, float] | None:
@@ -125,6 +129,10 @@ class MetricsServer:
     def pod_metrics(self, namespace: str, selector: LabelSelector | None = None) -> list[PodMetrics]:
         """``GET /apis/metrics.k8s.io/v1beta1/namespaces/<ns>/pods?labelSelector=...``: the
         items, in pod-name order; CPU usage in milli-cores (``MilliValue`` of the nano-core
-        quantity metrics-server serves)."""
-        return [m for labels, m in self._items()
-                if m.namespace == namespace and (selector is None or selector.matches(labels))]
+        quantity metrics-server serves). The selector is turned into requirements once
+        (``LabelSelectorAsSelector``), then each pod's labels are matched."""
+        items = [(labels, m) for labels, m in self._items() if m.namespace == namespace]
+        if selector is None or not items:
+            return [m for _, m in items]
+        requirements = selector.requirements()
+        return [m for labels, m in items if all(r.matches(labels) for r in requirements)]

@@ -150,6 +150,8 @@ class Kubelet:
         self.status_report_frequency = node_status_report_frequency_s
         self.lease_renew_interval = NODE_LEASE_DURATION_SECONDS * NODE_LEASE_RENEW_INTERVAL_FRACTION
         self.pods: dict[str, _PodWorker] = {}  # by pod UID
+        self.pods_version = 0  # moves whenever a worker starts or goes, its Pod or a container's state changes,
+        # and on start and stop (as the status manager's versionedPodStatus.version moves on each SetPodStatus)
         self._ipam = HostLocalIPAM(pod_cidr)
         self._stopped = env.event()
         self._informer: SharedInformer | None = None
@@ -175,6 +177,7 @@ class Kubelet:
         """Register the node, start heartbeating, and list and watch this node's pods."""
         if self._informer is not None:
             return
+        self.pods_version += 1
         self.env.process(self._node_status_loop())
         self.env.process(self._lease_loop())
         self.env.process(self._status_sync_loop())
@@ -194,6 +197,7 @@ class Kubelet:
             self._informer.stop()
         if not self._stopped.triggered:
             self._stopped.succeed()
+            self.pods_version += 1
             for worker in self.pods.values():
                 if not worker.abort.triggered:
                     worker.abort.succeed()
@@ -257,13 +261,12 @@ class Kubelet:
     def _update_node_status(self) -> None:
         """``tryUpdateNodeStatus``: refresh the conditions' heartbeats; write when something
         besides the heartbeats changed or the report period passed."""
-        node = self.api.get("Node", self.node_name)
-        conditions, images = self._node_conditions(node.status.conditions), self._node_images()
-        key = [(c.type, c.status, c.reason, c.message) for c in node.status.conditions]
-        changed = key != [(c.type, c.status, c.reason, c.message) for c in conditions] or images != node.status.images
+        node, images = self.api.get("Node", self.node_name), self._node_images()
+        key = tuple((c.type, c.status, c.reason, c.message) for c in node.status.conditions)
+        changed = key != _NODE_CONDITIONS or images != node.status.images
         if not changed and self.env.now - self._last_report < self.status_report_frequency:
             return
-        node.status.conditions, node.status.images = conditions, images
+        node.status.conditions, node.status.images = self._node_conditions(node.status.conditions), images
         node.status.capacity, node.status.allocatable = dict(self.capacity), dict(self.allocatable)
         self.api.update_status(node)
         self._last_report = self.env.now
@@ -377,6 +380,7 @@ class Kubelet:
             worker = self._new_worker(pod)
             self.env.process(self._pod_worker(worker))
         worker.pod = pod
+        self.pods_version += 1
         if event.type == DELETED:
             worker.gone = True
         if (event.type == DELETED or pod.metadata.deletion_timestamp) and not worker.terminating:
@@ -395,7 +399,9 @@ class Kubelet:
 
     def _sync_status(self, worker: _PodWorker, terminal: bool = False) -> bool:
         """The status manager: write the pod's status as the kubelet sees it. A failed write
-        is left to :meth:`_status_sync_loop`; False then."""
+        is left to :meth:`_status_sync_loop`; False then. Called on every change of the
+        pod's containers (which moves :attr:`pods_version`)."""
+        self.pods_version += 1
         worker.terminal |= terminal
         if worker.gone:
             return True
@@ -588,6 +594,7 @@ class Kubelet:
                 return
             self._record("DeletePod", f"pod/{worker.pod.key}", "grace period 0")
         if self.pods.pop(worker.uid, None) is not None:
+            self.pods_version += 1
             self._ipam.release(worker.ip)
 
     def _status_sync_loop(self) -> Generator[Any, Any, None]:

@@ -22,11 +22,12 @@ from kbook.autoscaling.workload import LoadResult, Workload, WorkloadStats
 from kbook.controlplane.apiserver.types import API, NotFound
 from kbook.controlplane.controllers.timeutil import parse_time
 from kbook.errors import KbookError
-from kbook.node.kubelet import Kubelet, _PodWorker
+from kbook.node.kubelet import Kubelet
 
 __all__ = ["LoadDriver", "Attachment", "ContainerCPU", "LOAD_STEP"]
 
 LOAD_STEP = 5.0  # seconds between load updates: a model choice
+_NONE: dict = {}  # no counters yet
 
 
 @dataclass
@@ -77,6 +78,9 @@ class LoadDriver:
         self._last = env.now
         self._matches: dict[str, tuple[Pod, int | None, str, float | None]] = {}  # uid -> (pod, attachment, ...)
         self._process: simpy.Process | None = None
+        self._versions: list[tuple[Kubelet, int]] | None = None  # the kubelets' pods_version at the last look
+        self._shares: list[tuple[tuple[ContainerCPU, ...], tuple[float | None, ...], int]] = []  # per attachment,
+        # from the last look: the Ready pods' serving counters and CPU limits, and the pods
 
     def attach(self, deployment: str, workload: Workload, namespace: str = "default",
                container: str | None = None) -> Attachment:
@@ -84,6 +88,7 @@ class LoadDriver:
         created later); starts the driver."""
         attachment = Attachment(namespace, deployment, workload, container)
         self.attachments.append(attachment)
+        self._versions = None
         if self._process is None:
             self._process = self.env.process(self._run())
         return attachment
@@ -102,13 +107,34 @@ class LoadDriver:
         return a.selector
 
     def advance(self) -> None:
-        """Account the CPU used since the last advance, then share the load anew."""
+        """Account the CPU used since the last advance, then share the load anew. The pods
+        are looked at again only when some kubelet's ``pods_version`` moved (or a
+        Deployment's selector is not known yet); otherwise the last look still holds."""
         now = self.env.now
         dt = now - self._last
         self._last = now
         for a in self.attachments:
             if a.load is not None and dt > 0:
                 a.stats.add(dt, a.load, a.pods)
+        versions = [(kubelet, kubelet.pods_version) for kubelet in self.kubelets.values()]
+        if versions != self._versions:
+            self._look(dt)
+            self._versions = versions if all(a.selector is not None for a in self.attachments) else None
+        else:
+            for mine in self.counters.values():
+                for counter in mine.values():
+                    counter.cpu_seconds += counter.usage * dt
+                    counter.usage = 0.0
+        for a, (ready, cores, pods) in zip(self.attachments, self._shares):
+            a.load = a.workload.serve(now, cores)
+            for counter, pod_load in zip(ready, a.load.pods):
+                counter.usage = pod_load.usage
+            a.pods = pods
+            a.history.append((now, a.load.rate, len(a.load.pods), a.pods, a.load.latency, a.load.slo_violation))
+
+    def _look(self, dt: float) -> None:
+        """Look at every pod on the live kubelets: account its running containers' CPU over
+        ``dt``, and note per attachment its Ready pods' counters and CPU limits and its pods."""
         counters: dict[str, dict[str, ContainerCPU]] = {}
         serving: dict[int, list[tuple[ContainerCPU, float | None]]] = {}  # Ready pods per attachment
         existing: dict[int, int] = {}  # pods per attachment
@@ -116,13 +142,16 @@ class LoadDriver:
         for kubelet in self.kubelets.values():
             if not kubelet.running:
                 continue
-            for worker in kubelet.pods.values():
-                old = self.counters.get(worker.uid, {})
+            for uid, worker in kubelet.pods.items():
+                old = self.counters.get(uid, _NONE)
                 mine: dict[str, ContainerCPU] = {}
+                ready = not worker.terminating
                 for record in worker.containers:
                     running = record.state.get("running")
                     if running is None:
+                        ready = False
                         continue
+                    ready &= record.ready
                     counter = old.get(record.name)
                     if counter is None or counter.container_id != record.container_id:  # new or restarted
                         counter = ContainerCPU(record.container_id, parse_time(running["startedAt"]))
@@ -131,24 +160,22 @@ class LoadDriver:
                     counter.usage = 0.0
                     mine[record.name] = counter
                 if mine:
-                    counters[worker.uid] = mine
-                seen.add(worker.uid)
-                self._serve(worker, mine, serving, existing)
+                    counters[uid] = mine
+                seen.add(uid)
+                i, name, cores = self._match(uid, worker.pod)
+                if i is not None:  # the pod counts for its attachment, and serves if Ready
+                    existing[i] = existing.get(i, 0) + 1
+                    if ready and name in mine:
+                        serving.setdefault(i, []).append((mine[name], cores))
         self.counters = counters
         self._matches = {uid: m for uid, m in self._matches.items() if uid in seen}
-        for i, a in enumerate(self.attachments):
-            ready = serving.get(i, [])
-            a.load = a.workload.serve(now, [cores for _, cores in ready])
-            for (counter, _), pod_load in zip(ready, a.load.pods):
-                counter.usage = pod_load.usage
-            a.pods = existing.get(i, 0)
-            a.history.append((now, a.load.rate, len(a.load.pods), a.pods, a.load.latency, a.load.slo_violation))
+        self._shares = [(tuple(c for c, _ in serving.get(i, ())), tuple(cores for _, cores in serving.get(i, ())),
+                         existing.get(i, 0)) for i in range(len(self.attachments))]
 
-    def _match(self, worker: _PodWorker) -> tuple[int | None, str, float | None]:
+    def _match(self, uid: str, pod: Pod) -> tuple[int | None, str, float | None]:
         """The attachment whose Deployment selects the pod, its serving container and that
         container's CPU limit; kept while the worker holds the same Pod object."""
-        cached = self._matches.get(worker.uid)
-        pod = worker.pod
+        cached = self._matches.get(uid)
         if cached is not None and cached[0] is pod:
             return cached[1:]
         match: tuple[int | None, str, float | None] = (None, "", None)
@@ -160,17 +187,5 @@ class LoadDriver:
                 match = (i, *_cpu_limit(pod, a.container))
                 break
         if resolved:
-            self._matches[worker.uid] = (pod, *match)
+            self._matches[uid] = (pod, *match)
         return match
-
-    def _serve(self, worker: _PodWorker, mine: dict[str, ContainerCPU],
-               serving: dict[int, list[tuple[ContainerCPU, float | None]]], existing: dict[int, int]) -> None:
-        """Count the pod for the attachment whose Deployment selects it, and if it is Ready
-        add its serving container's counter and CPU limit."""
-        i, name, cores = self._match(worker)
-        if i is None:
-            return
-        existing[i] = existing.get(i, 0) + 1
-        if not worker.terminating and name in mine and all(r.ready and "running" in r.state
-                                                           for r in worker.containers):
-            serving.setdefault(i, []).append((mine[name], cores))

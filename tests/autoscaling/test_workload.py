@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -39,6 +40,23 @@ def test_no_ready_pod_fails_every_request():
 def test_series_rate_is_held_between_points():
     w = Workload(pd.Series([1.0, 5.0], index=[0.0, 60.0]), 0.1)
     assert w.rate_at(-1) == 0.0 and w.rate_at(59.9) == 1.0 and w.rate_at(60) == 5.0 and w.rate_at(1e6) == 5.0
+
+
+def test_series_rate_looked_up_in_any_order_is_the_step_it_falls_in():
+    times, values = np.array([0.0, 15.0, 30.0, 45.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    w = Workload(pd.Series(values, index=times), 0.1)
+    for t in [50.0, 0.0, 14.999, 15.0, -1.0, 29.0, 30.0, 16.0, 45.0, 1e9, -np.inf, 44.9]:
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        assert w.rate_at(t) == (values[i] if i >= 0 else 0.0), t
+
+
+def test_serve_reuses_its_last_result_only_for_the_same_rate_and_pods():
+    w = Workload(pd.Series([10.0, 20.0], index=[0.0, 15.0]), 0.05)
+    first = w.serve(0.0, [None, 0.5])
+    assert w.serve(5.0, (None, 0.5)) is first  # same rate, same pods: the same immutable result
+    for t, cores in [(5.0, [None]), (15.0, [None]), (16.0, [None, 0.5]), (16.0, [0.5, None])]:
+        load = w.serve(t, cores)
+        assert load == Workload(w.rate_at(t), 0.05).serve(t, cores)  # as a fresh workload computes it
 
 
 def test_stats_accumulate_pod_hours_and_violations():
