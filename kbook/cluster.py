@@ -35,7 +35,7 @@ from kbook.autoscaling.workload import Workload
 from kbook.controlplane.apiserver import APIServer
 from kbook.controlplane.apiserver.types import API, NotFound
 from kbook.controlplane.controllers import ControllerManager
-from kbook.controlplane.etcd import LEASE_CHECK_INTERVAL, EmbeddedEtcd
+from kbook.controlplane.etcd import EmbeddedEtcd
 from kbook.controlplane.etcd.types import EQUAL, VERSION, Compare, PutOp, RangeOp
 from kbook.controlplane.metricsserver import METRIC_RESOLUTION, MetricsServer
 from kbook.controlplane.placement import Placement, PlacementFactory
@@ -177,7 +177,7 @@ class Cluster:
         self.faults = dict(faults or {})
         self.etcd = EmbeddedEtcd(clock=lambda: self.env.now)
         self.api = APIServer(self.etcd, lambda: self.env.now, self._child_rng("kube-apiserver"))
-        self.env.process(self._lessor())
+        self.etcd.run_lessor(self.env)
         self.env.process(self._compactor())
         self.kubelets: dict[str, Kubelet] = {}
         self.proxies: dict[str, KubeProxy] = {}
@@ -228,12 +228,6 @@ class Cluster:
         if faults is None:
             return self.api
         return FaultyAPI(self.api, self.env, self._child_rng(f"faults/{name}"), faults, self.log, name)
-
-    def _lessor(self):
-        """etcd's lessor ``runLoop``: revoke expired leases every 500 ms."""
-        while True:
-            yield self.env.timeout(LEASE_CHECK_INTERVAL)
-            self.etcd.tick()
 
     def _compactor(self):
         """kube-apiserver's compactor (``storage/etcd3/compact.go``): every interval, bump
