@@ -136,7 +136,7 @@ class APIServer:
         template = default(scope_namespace(copy.deepcopy(obj)))
         admit_create(template)
         meta = template.metadata
-        meta.deletion_timestamp, meta.deletion_grace_period_seconds, meta.generation = None, None, 1
+        meta.deletion_timestamp, meta.deletion_grace_period_seconds = None, None
         strategy.prepare_for_create(template)
         generate = not meta.name and bool(meta.generate_name)
         storage = self._storage(res)

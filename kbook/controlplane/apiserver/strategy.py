@@ -5,6 +5,8 @@ finalizers of a delete (``registry/generic/registry/store.go``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kbook.api import (
     Deployment,
     DeploymentStatus,
@@ -22,6 +24,7 @@ from kbook.api import (
     dump,
     pod_qos_class,
 )
+from kbook.api.model import KubeModel
 from kbook.controlplane.apiserver.errors import invalid
 from kbook.errors import FieldError
 
@@ -48,13 +51,19 @@ def allow_unconditional_update(cls: type[KubeObject]) -> bool:
 
 def prepare_for_create(obj: KubeObject) -> None:
     """``PrepareForCreate``: a new object's status is the server's, not the client's
-    (pods start Pending with their QoS class; Nodes keep what the kubelet registers)."""
+    (pods start Pending with their QoS class; Nodes keep what the kubelet registers).
+    Deployments and ReplicaSets start at ``metadata.generation`` 1
+    (``apps/deployment/strategy.go``, ``apps/replicaset/strategy.go``); the other kinds
+    keep the client's (``rest.BeforeCreate`` leaves it alone; v1.28's Pod, HPA, Node,
+    Service, Namespace, Lease and Endpoints strategies do not set it)."""
     if isinstance(obj, Pod):
         obj.status = PodStatus(phase="Pending", qos_class=pod_qos_class(obj))
     elif isinstance(obj, Deployment):
         obj.status = DeploymentStatus()
+        obj.metadata.generation = 1
     elif isinstance(obj, ReplicaSet):
         obj.status = ReplicaSetStatus()
+        obj.metadata.generation = 1
     elif isinstance(obj, HorizontalPodAutoscaler):
         obj.status = HorizontalPodAutoscalerStatus()
     elif isinstance(obj, Service):
@@ -74,12 +83,27 @@ def prepare_for_status_update(new: KubeObject, request: KubeObject) -> None:
 
 
 def bumps_generation(new: KubeObject, old: KubeObject) -> bool:
-    """``PrepareForUpdate``: a spec change bumps ``metadata.generation``; for Deployments an
-    annotation change does too."""
-    spec_changed = dump(new).get("spec") != dump(old).get("spec")
+    """Whether ``PrepareForUpdate`` bumps ``metadata.generation``: a Deployment's on a spec
+    or annotation change (``apps/deployment/strategy.go``), a ReplicaSet's on a spec change
+    (``apps/replicaset/strategy.go``). The other kinds' strategies never do in v1.28:
+    ``core/pod`` (only from v1.33), ``core/node``, ``core/service``, ``core/namespace``,
+    ``core/endpoint``, ``coordination/lease`` and ``autoscaling/horizontalpodautoscaler``
+    (only from v1.35's HPAGeneration gate)."""
     if isinstance(new, Deployment):
-        return spec_changed or new.metadata.annotations != old.metadata.annotations
-    return spec_changed
+        return _changed(new.spec, old.spec) or _changed(new.metadata.annotations, old.metadata.annotations)
+    if isinstance(new, ReplicaSet):
+        return _changed(new.spec, old.spec)
+    return False
+
+
+def _changed(new: Any, old: Any) -> bool:
+    """``!apiequality.Semantic.DeepEqual``: models equal field by field (quantities by value)
+    or in their wire form (where an empty list or map is an unset one) are the same."""
+    if new == old:
+        return False
+    if isinstance(new, KubeModel) and isinstance(old, KubeModel):
+        return dump(new) != dump(old)
+    return bool(new or old)
 
 
 def grace_period_seconds(obj: KubeObject, requested: int | None) -> int:

@@ -10,8 +10,8 @@ import re
 import numpy as np
 import pytest
 
-from apiserver_helpers import make_deployment, make_lease, make_pod
-from kbook.api import Endpoints, EndpointSubset, Namespace, Node, ObjectMeta
+from apiserver_helpers import DEPLOYMENT, make_deployment, make_lease, make_pod
+from kbook.api import Endpoints, EndpointSubset, Namespace, Node, ObjectMeta, loads
 from kbook.quantity import Quantity
 from kbook.controlplane.apiserver import (
     APIServer,
@@ -36,7 +36,8 @@ def test_create_fills_server_metadata(api: APIServer, clock: ManualClock) -> Non
     clock.advance(3661.7)
     pod = api.create(make_pod(labels={"app": "web"}))
     meta = pod.metadata
-    assert (meta.namespace, meta.generation, meta.creation_timestamp) == ("default", 1, "2026-01-01T01:01:01Z")
+    # v1.28's pod strategy sets no generation (pods have one only from v1.33)
+    assert (meta.namespace, meta.generation, meta.creation_timestamp) == ("default", 0, "2026-01-01T01:01:01Z")
     assert UUID.fullmatch(meta.uid)
     assert pod.spec.restart_policy == "Always" and pod.spec.termination_grace_period_seconds == 30  # defaulted
     assert (pod.status.phase, pod.status.qos_class) == ("Pending", "BestEffort")
@@ -196,6 +197,29 @@ def test_update_bumps_rv_and_generation_on_spec_change(api: APIServer) -> None:
     assert api.update(relabelled).metadata.generation == 3  # Deployments bump on annotations too
 
 
+def test_only_apps_strategies_count_generations(api: APIServer) -> None:
+    """Deployments and ReplicaSets start at generation 1 and count spec changes; a Lease,
+    Pod or HPA keeps the client's generation on create and never bumps it (their v1.28
+    strategies leave ``metadata.generation`` alone)."""
+    (rs,) = loads(DEPLOYMENT.replace("kind: Deployment", "kind: ReplicaSet"), defaults=False)
+    rs = api.create(rs)
+    assert rs.metadata.generation == 1
+    rs.spec.replicas = 3
+    rs = api.update(rs)
+    assert rs.metadata.generation == 2
+    rs.metadata.annotations["note"] = "x"
+    assert api.update(rs).metadata.generation == 2  # annotations count for Deployments only
+    lease = make_lease()
+    lease.metadata.generation = 7
+    lease = api.create(lease)
+    assert lease.metadata.generation == 7
+    lease.spec.holder_identity = "n2"
+    assert api.update(lease).metadata.generation == 7
+    pod = api.create(make_pod())
+    pod.spec.active_deadline_seconds = 30
+    assert api.update(pod).metadata.generation == 0
+
+
 def test_update_with_stale_rv_conflicts(api: APIServer) -> None:
     pod = api.create(make_pod())
     first = copy.deepcopy(pod)
@@ -239,7 +263,7 @@ def test_update_keeps_server_fields_and_status(api: APIServer) -> None:
     changed.status.phase = "Running"
     updated = api.update(changed)
     assert updated.metadata.creation_timestamp == pod.metadata.creation_timestamp
-    assert updated.metadata.generation == 1 and updated.status.phase == "Pending"
+    assert updated.metadata.generation == 0 and updated.status.phase == "Pending"
 
 
 def test_update_uid_is_immutable(api: APIServer) -> None:
