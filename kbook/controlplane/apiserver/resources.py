@@ -9,6 +9,7 @@ except the ``SpecialDefaultResourcePrefixes`` of ``default_storage_factory_build
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 from kbook.api import DEFAULT_NAMESPACE, KINDS, KubeObject
 
@@ -62,7 +63,7 @@ class Resource:
         """``Pod`` or ``Deployment.apps``, as Invalid messages print it."""
         return f"{self.cls.KIND}.{self.group}" if self.group else self.cls.KIND
 
-    @property
+    @cached_property
     def prefix(self) -> str:
         return f"{REGISTRY_PREFIX}/{SPECIAL_RESOURCE_PREFIXES.get(self.plural, self.plural)}"
 
@@ -78,13 +79,20 @@ class Resource:
         return f"{self.prefix}/{namespace}/" if self.namespaced and namespace else f"{self.prefix}/"
 
 
+@cache
 def resource_of(cls: type[KubeObject]) -> Resource:
     return Resource(cls, _plural(cls.KIND))
 
 
 def resource_for(kind: str) -> Resource | None:
     """The resource of a Kind name (``"Pod"``), or None when no kind has that name."""
-    for cls in KINDS.values():
-        if cls.KIND == kind:
-            return resource_of(cls)
-    return None
+    cls = _BY_KIND.get(kind)
+    if cls is None:
+        cls = next((c for c in KINDS.values() if c.KIND == kind), None)
+        if cls is None:
+            return None
+        _BY_KIND[kind] = cls
+    return resource_of(cls)
+
+
+_BY_KIND: dict[str, type[KubeObject]] = {}  # kinds found by resource_for

@@ -71,6 +71,7 @@ class APIServer:
         self._rng_lock = threading.Lock()
         self._cachers: dict[str, Cacher] = {}  # by resource prefix
         self._decoded = Decoded()
+        self._storages: dict[Resource, Storage] = {}
 
     # -- reads --------------------------------------------------------------------------
 
@@ -151,7 +152,7 @@ class APIServer:
             if errors:
                 raise invalid(res.group_kind, new.metadata.name, errors)
             key = res.key(new.metadata.namespace, new.metadata.name)
-            revision = storage.create(key, encode(new))
+            revision = storage.create(key, encode(new), copy.deepcopy(new))
             if revision is not None:
                 new.metadata.resource_version = str(revision)
                 return new
@@ -262,11 +263,17 @@ class APIServer:
     # -- the update path ------------------------------------------------------------------
 
     def _storage(self, res: Resource) -> Storage:
-        return Storage(self.store, res.cls, self._decoded)
+        storage = self._storages.get(res)
+        if storage is None:
+            storage = self._storages[res] = Storage(self.store, res.cls, self._decoded)
+        return storage
 
     def _read(self, res: Resource, namespace: str, name: str) -> Stored:
         """The current value; its object is shared, so a mutation must copy before it changes it."""
-        stored = self._storage(res).get(res.key(namespace, name))
+        return self._read_key(res, res.key(namespace, name), name)
+
+    def _read_key(self, res: Resource, key: str, name: str) -> Stored:
+        stored = self._storage(res).get(key)
         if stored is None:
             raise not_found(res, name)
         return stored
@@ -278,7 +285,7 @@ class APIServer:
         storage = self._storage(res)
         key = res.key(namespace, name)
         while True:
-            cur = self._read(res, namespace, name)
+            cur = self._read_key(res, key, name)
             new = mutate(cur.obj)
             result = self._write(storage, key, cur, new)
             if result is not None:
@@ -294,7 +301,7 @@ class APIServer:
         if not new.metadata.finalizers and old_meta.deletion_grace_period_seconds == 0:
             revision = storage.delete(key, cur.revision)
         else:
-            revision = storage.update(key, data, cur.revision)
+            revision = storage.update(key, data, cur.revision, copy.deepcopy(new))
         if revision is None:
             return None
         new.metadata.resource_version = str(revision)

@@ -8,7 +8,8 @@ keys are sorted so equal objects encode to equal bytes, which no-op detection re
 Decoding is memoised (:class:`Decoded`): the API server decodes every value etcd returns,
 but a key's value at one ``mod_revision`` only once, and shares the object where upstream
 hands out one decoded object (watch events, the object a mutation reads); a caller that may
-change what it gets (GET, LIST, an update's result) gets a private copy.
+change what it gets (GET, LIST, an update's result) gets a private copy. A write hands over
+a copy of the object it encoded, which stands in for decoding the bytes it wrote.
 """
 
 from __future__ import annotations
@@ -50,16 +51,38 @@ class Decoded:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, bytes, KubeObject]] = {}
+        self._written: dict[str, tuple[bytes, KubeObject]] = {}  # key -> bytes being written, their object
 
     def object(self, cls: type[KubeObject], key: str, value: bytes, revision: int) -> KubeObject:
-        """``key``'s ``value`` at ``revision``, decoded (:func:`decode`) once."""
+        """``key``'s ``value`` at ``revision``, decoded (:func:`decode`) once, or the object
+        a write in progress gave for these bytes (:meth:`writing`)."""
         entry = self._entries.get(key)
         if entry is not None and entry[0] == revision and entry[1] == value:
             return entry[2]
-        obj = decode(cls, value, revision)
+        written = self._written.get(key)
+        if written is not None and written[0] == value:
+            del self._written[key]
+            obj = written[1]
+            obj.metadata.resource_version = str(revision)
+        else:
+            obj = decode(cls, value, revision)
         if entry is None or entry[0] <= revision:
             self._entries[key] = (revision, value, obj)
         return obj
+
+    def writing(self, key: str, value: bytes, obj: KubeObject) -> None:
+        """``value``, about to be written under ``key``, decodes to ``obj`` (which nobody
+        else holds): the watch event of the write shares it instead of decoding."""
+        self._written[key] = (value, obj)
+
+    def written(self, key: str, revision: int | None) -> None:
+        """The write announced by :meth:`writing` committed at ``revision`` (None: it did not)."""
+        written = self._written.pop(key, None)
+        if written is not None and revision is not None:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < revision:
+                written[1].metadata.resource_version = str(revision)
+                self._entries[key] = (revision, written[0], written[1])
 
     def forget(self, key: str, revision: int) -> None:
         """``key`` was deleted at ``revision``: drop what it held before."""
@@ -98,15 +121,25 @@ class Storage:
         objects = [self.decoded.object(self.cls, kv.key, kv.value, kv.mod_revision) for kv in resp.kvs]
         return objects, resp.header.revision
 
-    def create(self, key: str, data: bytes) -> int | None:
-        """``If(mod_revision == 0) Then(Put)``: the new revision, or None if the key exists."""
-        resp = self.store.txn([Compare(key, MOD, EQUAL, 0)], [PutOp(key, data)])
-        return resp.header.revision if resp.succeeded else None
+    def create(self, key: str, data: bytes, obj: KubeObject) -> int | None:
+        """``If(mod_revision == 0) Then(Put)``: the new revision, or None if the key exists.
+        ``obj`` is what ``data`` decodes to, handed to :class:`Decoded` (not to be changed)."""
+        return self._put(key, data, obj, [Compare(key, MOD, EQUAL, 0)], [])
 
-    def update(self, key: str, data: bytes, revision: int) -> int | None:
-        """``If(mod_revision == revision) Then(Put)``: the new revision, or None on a lost race."""
-        resp = self.store.txn([Compare(key, MOD, EQUAL, revision)], [PutOp(key, data)], [RangeOp(key)])
-        return resp.header.revision if resp.succeeded else None
+    def update(self, key: str, data: bytes, revision: int, obj: KubeObject) -> int | None:
+        """``If(mod_revision == revision) Then(Put)``: the new revision, or None on a lost
+        race. ``obj`` is what ``data`` decodes to, handed to :class:`Decoded` (not to be changed)."""
+        return self._put(key, data, obj, [Compare(key, MOD, EQUAL, revision)], [RangeOp(key)])
+
+    def _put(self, key: str, data: bytes, obj: KubeObject, compare: list[Compare], failure: list[RangeOp]) -> int | None:
+        self.decoded.writing(key, data, obj)
+        revision = None
+        try:
+            resp = self.store.txn(compare, [PutOp(key, data)], failure)
+            revision = resp.header.revision if resp.succeeded else None
+        finally:
+            self.decoded.written(key, revision)
+        return revision
 
     def delete(self, key: str, revision: int) -> int | None:
         """``If(mod_revision == revision) Then(Delete)``: the delete's revision, or None on a lost race."""
