@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,8 +32,10 @@ def timestamp(seconds: float) -> str:
     return (EPOCH + timedelta(seconds=int(seconds // 1))).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@lru_cache(maxsize=4096)
 def parse_timestamp(text: str) -> float:
-    """Simulated seconds of an RFC 3339 timestamp (the inverse of :func:`timestamp`)."""
+    """Simulated seconds of an RFC 3339 timestamp (the inverse of :func:`timestamp`),
+    remembered for the few timestamps controllers parse over and over."""
     return (datetime.fromisoformat(text.replace("Z", "+00:00")) - EPOCH).total_seconds()
 
 

@@ -46,8 +46,9 @@ def decode(cls: type[KubeObject], value: bytes, revision: int) -> KubeObject:
 class Decoded:
     """Objects decoded from stored values, one per key: the latest revision decoded. An
     entry answers only for the same ``mod_revision`` and bytes etcd returns, so etcd stays
-    the source of truth (a missed or stale entry only costs a decode). The objects are
-    shared: nobody may change them (copy first)."""
+    the source of truth (a missed or stale entry only costs a decode). A write may hand over
+    the object its bytes decode to (:meth:`writing`), which then counts as decoded. The
+    objects are shared: nobody may change them (copy first)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, bytes, KubeObject]] = {}
@@ -131,7 +132,9 @@ class Storage:
         race. ``obj`` is what ``data`` decodes to, handed to :class:`Decoded` (not to be changed)."""
         return self._put(key, data, obj, [Compare(key, MOD, EQUAL, revision)], [RangeOp(key)])
 
-    def _put(self, key: str, data: bytes, obj: KubeObject, compare: list[Compare], failure: list[RangeOp]) -> int | None:
+    def _put(self, key: str, data: bytes, obj: KubeObject, compare: list[Compare],
+             failure: list[RangeOp]) -> int | None:
+        """``If(compare) Then(Put) Else(failure)``, announced to :class:`Decoded` while it runs."""
         self.decoded.writing(key, data, obj)
         revision = None
         try:

@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from kbook.controlplane.etcd.mvcc import in_range
+from kbook.controlplane.etcd.mvcc import ALL_KEYS, in_range
 from kbook.controlplane.etcd.types import Event, ResponseHeader, WatchHandler, WatchResponse
 
 WATCH_BATCH_MAX_REVS = 1000  # revisions per replayed response, watcher.go watchBatchMaxRevs
@@ -139,7 +139,7 @@ class WatchHub:
             for w in self._by_key.get(key, ()):
                 matched.setdefault(w.watch_id, (w, []))[1].append(e)
             for w in self._ranges:
-                if in_range(key, w.key, w.end):
+                if w.key <= key and (w.end == ALL_KEYS or key < w.end):  # in_range of a range watcher
                     matched.setdefault(w.watch_id, (w, []))[1].append(e)
         if not matched:
             return
