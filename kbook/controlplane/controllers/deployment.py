@@ -26,8 +26,6 @@ Simplified: the ReplicaFailure condition is not copied from ReplicaSets; ``rollb
 
 from __future__ import annotations
 
-import copy
-
 import simpy
 
 from kbook.api import Deployment, DeploymentStatus, ObjectMeta, Pod, ReplicaSet, ReplicaSetSpec
@@ -37,8 +35,10 @@ from kbook.controlplane.controllers.base import QueueController
 from kbook.controlplane.controllers.controller_utils import (
     claim_objects,
     controller_ref,
+    copy_fields,
     deep_copy,
     new_controller_ref,
+    shallow_copy,
 )
 from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
 from kbook.controlplane.controllers.timeutil import parse_time
@@ -72,7 +72,7 @@ def calculate_status(all_rss: list[ReplicaSet], new_rs: ReplicaSet | None, d: De
         available_replicas=available,
         unavailable_replicas=max(total - available, 0),
         collision_count=d.status.collision_count,
-        conditions=[copy.copy(c) for c in d.status.conditions],  # values of strings in Go: a shallow copy
+        conditions=[shallow_copy(c) for c in d.status.conditions],  # values of strings in Go: a shallow copy
     )
 
 
@@ -133,7 +133,7 @@ class DeploymentController(QueueController):
         cached = self.d_informer.indexer.get(key)
         if cached is None:
             return
-        d = deep_copy(cached)
+        d = copy_fields(cached, "metadata", "status")  # DeepCopy; the spec is never changed here
         if d.spec.selector is None or d.spec.selector.is_empty():
             self.record("SelectingAll", key, "This deployment is selecting all pods. A non-empty selector is required.")
             if d.status.observed_generation < d.metadata.generation:
