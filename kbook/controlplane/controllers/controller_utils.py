@@ -49,7 +49,7 @@ M = TypeVar("M", bound=KubeModel)
 
 def deep_copy(obj: T) -> T:
     """``DeepCopy``: informer caches are shared, so change only a copy."""
-    return copy.deepcopy(obj)
+    return obj.__deepcopy__({}) if isinstance(obj, KubeModel) else copy.deepcopy(obj)
 
 
 def shallow_copy(obj: M) -> M:
@@ -64,7 +64,7 @@ def copy_fields(obj: T, *names: str) -> T:
     those are deep copies, the others stay shared with ``obj``, read-only as the cache is."""
     new = shallow_copy(obj)
     for name in names:
-        setattr(new, name, copy.deepcopy(getattr(obj, name)))
+        setattr(new, name, deep_copy(getattr(obj, name)))
     return new
 
 

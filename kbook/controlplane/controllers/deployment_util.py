@@ -6,6 +6,7 @@ conditions. Functions of their inputs, so they can be checked without a cluster.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import operator
@@ -74,6 +75,7 @@ def scaled_value(value: IntOrString | None, total: int, round_up: bool) -> int:
     return math.ceil(scaled) if round_up else math.floor(scaled)
 
 
+@functools.lru_cache(maxsize=256)  # a Deployment's strategy is the same sync after sync
 def resolve_fenceposts(surge: IntOrString | None, unavailable: IntOrString | None, desired: int) -> tuple[int, int]:
     """``ResolveFenceposts``: surge rounds up, unavailable down; both 0 makes unavailable 1."""
     s, u = scaled_value(surge, desired, True), scaled_value(unavailable, desired, False)
