@@ -93,6 +93,7 @@ class DeploymentController(QueueController):
         self.rs_informer.add_event_handler(EventHandler(self._rs_changed, lambda old, cur: self._rs_changed(cur, old),
                                                         self._rs_changed))
         self.pod_informer.add_event_handler(EventHandler(on_delete=self._pod_deleted))
+        self._last_split: tuple | None = None  # _find_new_and_old's last (d, rs_list, new, old)
 
     # -- event handlers ------------------------------------------------------------------
 
@@ -163,10 +164,21 @@ class DeploymentController(QueueController):
     def _get_all(self, d: Deployment, rs_list: list[ReplicaSet],
                  create: bool) -> tuple[ReplicaSet | None, list[ReplicaSet]]:
         """``getAllReplicaSetsAndSyncRevision``: the new ReplicaSet (made if ``create``) and the old."""
+        existing, old = self._find_new_and_old(d, rs_list)
+        return self._get_new_replica_set(d, existing, old, create), old
+
+    def _find_new_and_old(self, d: Deployment, rs_list: list[ReplicaSet]) -> tuple[ReplicaSet | None, list[ReplicaSet]]:
+        """``FindNewReplicaSet`` (the oldest with the Deployment's template) and
+        ``FindOldReplicaSets``. One sync asks several times with the same list and Deployment
+        (its template unchanged), so the last answer is kept for that pair."""
+        last = self._last_split
+        if last is not None and last[0] is d and last[1] is rs_list:
+            return last[2], list(last[3])
         ordered = _by_creation(rs_list)
         existing = next((rs for rs in ordered if du.equal_ignore_hash(rs.spec.template, d.spec.template)), None)
         old = [rs for rs in ordered if rs is not existing]
-        return self._get_new_replica_set(d, existing, old, create), old
+        self._last_split = (d, rs_list, existing, old)
+        return existing, list(old)
 
     @staticmethod
     def _set_revision(d: Deployment, rev: str) -> bool:

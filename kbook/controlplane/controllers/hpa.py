@@ -168,11 +168,11 @@ class HorizontalController(QueueController):
     def _reconcile(self, hpa: HorizontalPodAutoscaler, original: HorizontalPodAutoscalerStatus) -> None:
         """``reconcileAutoscaler`` on ``hpa``, a copy; ``original`` is the cached status
         (upstream's ``hpaStatusOriginal``, a copy there, unchanged here as the cache is)."""
-        ref = hpa.spec.scale_target_ref
-        reference = f"{ref.kind}/{hpa.metadata.namespace}/{ref.name}"
         try:
             target = self._get_scale(hpa)
         except KbookError as e:
+            ref = hpa.spec.scale_target_ref
+            reference = f"{ref.kind}/{hpa.metadata.namespace}/{ref.name}"
             self.record("FailedGetScale", hpa.key, str(e))
             self._condition(hpa, "AbleToScale", "False", "FailedGetScale",
                             f"the HPA controller was unable to get the target's current scale: {e}")
@@ -182,7 +182,9 @@ class HorizontalController(QueueController):
         self._condition(hpa, "AbleToScale", "True", "SucceededGetScale",
                         "the HPA controller was able to get the target's current scale")
         current = target.spec.replicas if target.spec.replicas is not None else 1
-        state = self.state.setdefault(hpa.key, HPAState())
+        state = self.state.get(hpa.key)
+        if state is None:
+            state = self.state[hpa.key] = HPAState()
         statuses: list[dict] = []
         results: list[MetricProposal | MetricFailure] = []
         min_replicas = hpa.spec.min_replicas if hpa.spec.min_replicas is not None else 1
