@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from kbook.errors import KbookError
 
@@ -77,8 +77,7 @@ def go_quo(a: int, b: int) -> int:
     return q if (a >= 0) == (b > 0) else -q
 
 
-@dataclass(frozen=True)
-class PodMetric:
+class PodMetric(NamedTuple):
     """``metricsclient.PodMetric``: one pod's value, the sample's end time and window."""
 
     timestamp: float
@@ -113,9 +112,16 @@ def get_pod_metrics(items: Iterable[PodMetrics], resource: str) -> PodMetricsInf
     container without the resource, is left out (it counts as missing)."""
     res: PodMetricsInfo = {}
     for m in items:
-        usages = [c.usage_milli.get(resource) for c in m.containers]
-        if usages and all(u is not None for u in usages):
-            res[m.name] = PodMetric(m.timestamp, m.window, sum(usages))  # type: ignore[arg-type]
+        if not m.containers:
+            continue
+        total = 0
+        for c in m.containers:
+            usage = c.usage_milli.get(resource)
+            if usage is None:
+                break
+            total += usage
+        else:
+            res[m.name] = PodMetric(m.timestamp, m.window, total)
     return res
 
 

@@ -97,7 +97,10 @@ class MetricReplicas(NamedTuple):
 
 
 def _ready_condition(pod: Pod):
-    return next((c for c in pod.status.conditions if c.type == "Ready"), None)
+    for c in pod.status.conditions:
+        if c.type == "Ready":
+            return c
+    return None
 
 
 def _ceil_int32(x: float) -> int:
@@ -125,35 +128,39 @@ def group_pods(pods: Sequence[Pod], metrics: Mapping[str, PodMetric], resource: 
     sample does not cover a full window after the last readiness change; after it when
     not Ready and never Ready since start. Comparisons are strict, as Go's After/Before."""
     groups = PodGroups()
+    ignored, unready, missing = groups.ignored, groups.unready, groups.missing
+    ready = 0
+    cpu = resource == CPU
     for pod in pods:
-        name = pod.metadata.name
-        if pod.metadata.deletion_timestamp is not None or pod.status.phase == "Failed":
-            groups.ignored.add(name)
+        name, status = pod.metadata.name, pod.status
+        if pod.metadata.deletion_timestamp is not None or status.phase == "Failed":
+            ignored.add(name)
             continue
-        if pod.status.phase == "Pending":
-            groups.unready.add(name)
+        if status.phase == "Pending":
+            unready.add(name)
             continue
         metric = metrics.get(name)
         if metric is None:
-            groups.missing.add(name)
+            missing.add(name)
             continue
-        if resource == CPU:
+        if cpu:
             condition = _ready_condition(pod)
-            if condition is None or pod.status.start_time is None:
-                unready = True
+            if condition is None or status.start_time is None:
+                is_unready = True
             else:
-                start = parse_time(pod.status.start_time)
+                start = parse_time(status.start_time)
                 # LastTransitionTime is a value in Go: unset is the zero time.
                 ltt = condition.last_transition_time
                 transition = parse_time(ltt) if ltt else ZERO_TIME
                 if start + cpu_initialization_period > now:
-                    unready = condition.status == "False" or metric.timestamp < transition + metric.window
+                    is_unready = condition.status == "False" or metric.timestamp < transition + metric.window
                 else:
-                    unready = condition.status == "False" and start + delay_of_initial_readiness_status > transition
-            if unready:
-                groups.unready.add(name)
+                    is_unready = condition.status == "False" and start + delay_of_initial_readiness_status > transition
+            if is_unready:
+                unready.add(name)
                 continue
-        groups.ready_pod_count += 1
+        ready += 1
+    groups.ready_pod_count = ready
     return groups
 
 
@@ -222,14 +229,17 @@ def _requests_from_containers(pod: Pod, container: str, resource: str) -> int:
     """``calculatePodRequestsFromContainers``: containers plus sidecars (init containers
     with ``restartPolicy: Always``), or only the named one."""
     request = 0
-    for c in [*pod.spec.containers, *(c for c in pod.spec.init_containers if c.is_sidecar)]:
-        if container in ("", c.name):
-            value = _container_request(c, resource)
-            if value is None:
+    containers = pod.spec.containers
+    if pod.spec.init_containers:
+        containers = [*containers, *(c for c in pod.spec.init_containers if c.is_sidecar)]
+    for c in containers:
+        if not container or container == c.name:
+            quantity = c.resources.requests.get(resource)
+            if quantity is None:
                 raise MetricsError(f"missing request for {resource} in container {c.name} of Pod {pod.metadata.name}")
-            request += value
-        if container == c.name:
-            return request
+            request += quantity.milli_value()
+            if container == c.name:
+                return request
     if container:
         raise MetricsError(f"container {container} not found in Pod {pod.metadata.name}")
     return request

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 
-from kbook.api import KubeObject, LabelSelector, OwnerReference, Pod, PodCondition
+from kbook.api import KubeObject, LabelSelector, LabelSelectorRequirement, OwnerReference, Pod, PodCondition
 from kbook.api.model import KubeModel
 from kbook.controlplane.apiserver.types import API, APIError, NotFound
 from kbook.controlplane.controllers.timeutil import parse_time
@@ -22,6 +22,8 @@ __all__ = [
     "EXPECTATIONS_TIMEOUT",
     "POD_DELETION_COST",
     "deep_copy",
+    "copy_fields",
+    "shallow_copy",
     "semantic_deep_equal",
     "label_selector_as_selector",
     "controller_ref",
@@ -42,11 +44,28 @@ POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 LOGARITHMIC_SCALE_DOWN = True  # feature gate LogarithmicScaleDown (beta, on by default)
 
 T = TypeVar("T", bound=KubeObject)
+M = TypeVar("M", bound=KubeModel)
 
 
 def deep_copy(obj: T) -> T:
     """``DeepCopy``: informer caches are shared, so change only a copy."""
-    return copy.deepcopy(obj)
+    return obj.__deepcopy__({}) if isinstance(obj, KubeModel) else copy.deepcopy(obj)
+
+
+def shallow_copy(obj: M) -> M:
+    """A new model whose fields are ``obj``'s (as ``copy.copy``, without its generic protocol)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def copy_fields(obj: T, *names: str) -> T:
+    """``DeepCopy`` for a controller that changes only the fields ``names`` (e.g. ``status``):
+    those are deep copies, the others stay shared with ``obj``, read-only as the cache is."""
+    new = shallow_copy(obj)
+    for name in names:
+        setattr(new, name, deep_copy(getattr(obj, name)))
+    return new
 
 
 def semantic_deep_equal(a: Any, b: Any) -> bool:
@@ -69,8 +88,21 @@ def semantic_deep_equal(a: Any, b: Any) -> bool:
 
 def label_selector_as_selector(selector: LabelSelector) -> Callable[[Mapping[str, str]], bool]:
     """``metav1.LabelSelectorAsSelector``, then ``Selector.Matches``: the requirements are
-    checked once (a ``SelectorError`` if invalid), not once per object matched."""
-    requirements = selector.requirements()
+    checked once (a ``SelectorError`` if invalid), not once per object matched. Matchers are
+    kept by the selector's content, so a selector seen before is not checked again."""
+    return _compiled_selector(tuple(selector.match_labels.items()),
+                              tuple((e.key, e.operator, tuple(e.values)) for e in selector.match_expressions))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_selector(match_labels: tuple[tuple[str, str], ...],
+                       expressions: tuple[tuple[str, str, tuple[str, ...]], ...]) -> Callable[[Mapping[str, str]], bool]:
+    """The matcher of a selector's content (an invalid one raises, and is not kept)."""
+    requirements = LabelSelector(dict(match_labels), [LabelSelectorRequirement(key, op, list(values))
+                                                      for key, op, values in expressions]).requirements()
+    if not expressions:  # matchLabels only: each an "=" requirement
+        wanted = {req.key: req.values[0] for req in requirements}.items()
+        return lambda labels: wanted <= labels.items()
     return lambda labels: all(req.matches(labels) for req in requirements)
 
 

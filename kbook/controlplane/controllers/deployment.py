@@ -26,8 +26,6 @@ Simplified: the ReplicaFailure condition is not copied from ReplicaSets; ``rollb
 
 from __future__ import annotations
 
-import copy
-
 import simpy
 
 from kbook.api import Deployment, DeploymentStatus, ObjectMeta, Pod, ReplicaSet, ReplicaSetSpec
@@ -37,8 +35,10 @@ from kbook.controlplane.controllers.base import QueueController
 from kbook.controlplane.controllers.controller_utils import (
     claim_objects,
     controller_ref,
+    copy_fields,
     deep_copy,
     new_controller_ref,
+    shallow_copy,
 )
 from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
 from kbook.controlplane.controllers.timeutil import parse_time
@@ -72,7 +72,7 @@ def calculate_status(all_rss: list[ReplicaSet], new_rs: ReplicaSet | None, d: De
         available_replicas=available,
         unavailable_replicas=max(total - available, 0),
         collision_count=d.status.collision_count,
-        conditions=[copy.copy(c) for c in d.status.conditions],  # values of strings in Go: a shallow copy
+        conditions=[shallow_copy(c) for c in d.status.conditions],  # values of strings in Go: a shallow copy
     )
 
 
@@ -93,6 +93,7 @@ class DeploymentController(QueueController):
         self.rs_informer.add_event_handler(EventHandler(self._rs_changed, lambda old, cur: self._rs_changed(cur, old),
                                                         self._rs_changed))
         self.pod_informer.add_event_handler(EventHandler(on_delete=self._pod_deleted))
+        self._last_split: tuple | None = None  # _find_new_and_old's last (d, rs_list, new, old)
 
     # -- event handlers ------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class DeploymentController(QueueController):
         cached = self.d_informer.indexer.get(key)
         if cached is None:
             return
-        d = deep_copy(cached)
+        d = copy_fields(cached, "metadata", "status")  # DeepCopy; the spec is never changed here
         if d.spec.selector is None or d.spec.selector.is_empty():
             self.record("SelectingAll", key, "This deployment is selecting all pods. A non-empty selector is required.")
             if d.status.observed_generation < d.metadata.generation:
@@ -163,10 +164,21 @@ class DeploymentController(QueueController):
     def _get_all(self, d: Deployment, rs_list: list[ReplicaSet],
                  create: bool) -> tuple[ReplicaSet | None, list[ReplicaSet]]:
         """``getAllReplicaSetsAndSyncRevision``: the new ReplicaSet (made if ``create``) and the old."""
+        existing, old = self._find_new_and_old(d, rs_list)
+        return self._get_new_replica_set(d, existing, old, create), old
+
+    def _find_new_and_old(self, d: Deployment, rs_list: list[ReplicaSet]) -> tuple[ReplicaSet | None, list[ReplicaSet]]:
+        """``FindNewReplicaSet`` (the oldest with the Deployment's template) and
+        ``FindOldReplicaSets``. One sync asks several times with the same list and Deployment
+        (its template unchanged), so the last answer is kept for that pair."""
+        last = self._last_split
+        if last is not None and last[0] is d and last[1] is rs_list:
+            return last[2], list(last[3])
         ordered = _by_creation(rs_list)
         existing = next((rs for rs in ordered if du.equal_ignore_hash(rs.spec.template, d.spec.template)), None)
         old = [rs for rs in ordered if rs is not existing]
-        return self._get_new_replica_set(d, existing, old, create), old
+        self._last_split = (d, rs_list, existing, old)
+        return existing, list(old)
 
     @staticmethod
     def _set_revision(d: Deployment, rev: str) -> bool:

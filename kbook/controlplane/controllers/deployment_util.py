@@ -6,8 +6,10 @@ conditions. Functions of their inputs, so they can be checked without a cluster.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
+import operator
 import struct
 
 from kbook.api import (
@@ -73,6 +75,7 @@ def scaled_value(value: IntOrString | None, total: int, round_up: bool) -> int:
     return math.ceil(scaled) if round_up else math.floor(scaled)
 
 
+@functools.lru_cache(maxsize=256)  # a Deployment's strategy is the same sync after sync
 def resolve_fenceposts(surge: IntOrString | None, unavailable: IntOrString | None, desired: int) -> tuple[int, int]:
     """``ResolveFenceposts``: surge rounds up, unavailable down; both 0 makes unavailable 1."""
     s, u = scaled_value(surge, desired, True), scaled_value(unavailable, desired, False)
@@ -133,13 +136,16 @@ def compute_hash(template: PodTemplateSpec, collision_count: int | None) -> str:
 def equal_ignore_hash(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
     """``EqualIgnoreHash``: ``Semantic.DeepEqual`` of the templates once the pod-template-hash
     label is dropped. Upstream deletes the label from copies; this compares in place."""
-    return (semantic_deep_equal(a.spec, b.spec)
-            and semantic_deep_equal(_without_hash(a.metadata.labels), _without_hash(b.metadata.labels))
-            and semantic_deep_equal([getattr(a.metadata, name) for name in _META_BUT_LABELS],
-                                    [getattr(b.metadata, name) for name in _META_BUT_LABELS]))
+    if not semantic_deep_equal(a.spec, b.spec):
+        return False
+    am, bm = a.metadata, b.metadata
+    if not semantic_deep_equal(_without_hash(am.labels), _without_hash(bm.labels)):
+        return False
+    meta_a, meta_b = _meta_but_labels(am), _meta_but_labels(bm)
+    return meta_a == meta_b or semantic_deep_equal(list(meta_a), list(meta_b))
 
 
-_META_BUT_LABELS = tuple(f.name for f in dataclasses.fields(ObjectMeta) if f.name != "labels")
+_meta_but_labels = operator.attrgetter(*(f.name for f in dataclasses.fields(ObjectMeta) if f.name != "labels"))
 
 
 def _without_hash(labels: dict[str, str]) -> dict[str, str]:
@@ -228,7 +234,10 @@ def deployment_timed_out(d: Deployment, status: DeploymentStatus, now: float) ->
 
 
 def get_condition(status: DeploymentStatus, ctype: str) -> DeploymentCondition | None:
-    return next((c for c in status.conditions if c.type == ctype), None)
+    for c in status.conditions:
+        if c.type == ctype:
+            return c
+    return None
 
 
 def remove_condition(status: DeploymentStatus, ctype: str) -> None:

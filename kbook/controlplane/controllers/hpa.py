@@ -21,6 +21,7 @@ HPAs sharing pods is left out.
 from __future__ import annotations
 
 import copy
+import functools
 
 import simpy
 
@@ -48,7 +49,7 @@ from kbook.autoscaling.replica_calculator import (
 )
 from kbook.controlplane.apiserver.types import API, APIError
 from kbook.controlplane.controllers.base import QueueController
-from kbook.controlplane.controllers.controller_utils import label_selector_as_selector
+from kbook.controlplane.controllers.controller_utils import copy_fields, label_selector_as_selector
 from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
 from kbook.controlplane.controllers.timeutil import rfc3339
 from kbook.controlplane.controllers.workqueue import RateLimitingQueue
@@ -83,6 +84,7 @@ class FixedIntervalRateLimiter:
         return 0
 
 
+@functools.lru_cache(maxsize=1024)  # the same averages come back sync after sync
 def _milli(value: int) -> str:
     """``resource.NewMilliQuantity(value, DecimalSI).String()``."""
     return str(Quantity(f"{value}m"))
@@ -131,7 +133,8 @@ class HorizontalController(QueueController):
             self.state.pop(key, None)
             return
         try:
-            self._reconcile(copy.deepcopy(hpa), hpa.status)
+            # upstream copies the whole HPA; only its status is changed here, so only that is copied
+            self._reconcile(copy_fields(hpa, "status"), hpa.status)
         finally:
             self.queue.add_rate_limited(key)
 
@@ -165,11 +168,11 @@ class HorizontalController(QueueController):
     def _reconcile(self, hpa: HorizontalPodAutoscaler, original: HorizontalPodAutoscalerStatus) -> None:
         """``reconcileAutoscaler`` on ``hpa``, a copy; ``original`` is the cached status
         (upstream's ``hpaStatusOriginal``, a copy there, unchanged here as the cache is)."""
-        ref = hpa.spec.scale_target_ref
-        reference = f"{ref.kind}/{hpa.metadata.namespace}/{ref.name}"
         try:
             target = self._get_scale(hpa)
         except KbookError as e:
+            ref = hpa.spec.scale_target_ref
+            reference = f"{ref.kind}/{hpa.metadata.namespace}/{ref.name}"
             self.record("FailedGetScale", hpa.key, str(e))
             self._condition(hpa, "AbleToScale", "False", "FailedGetScale",
                             f"the HPA controller was unable to get the target's current scale: {e}")
@@ -179,7 +182,9 @@ class HorizontalController(QueueController):
         self._condition(hpa, "AbleToScale", "True", "SucceededGetScale",
                         "the HPA controller was able to get the target's current scale")
         current = target.spec.replicas if target.spec.replicas is not None else 1
-        state = self.state.setdefault(hpa.key, HPAState())
+        state = self.state.get(hpa.key)
+        if state is None:
+            state = self.state[hpa.key] = HPAState()
         statuses: list[dict] = []
         results: list[MetricProposal | MetricFailure] = []
         min_replicas = hpa.spec.min_replicas if hpa.spec.min_replicas is not None else 1

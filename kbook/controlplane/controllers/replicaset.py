@@ -33,6 +33,7 @@ from kbook.controlplane.controllers.controller_utils import (
     is_pod_ready,
     new_controller_ref,
     rank_pods_for_deletion,
+    shallow_copy,
     slow_start_batch,
 )
 from kbook.controlplane.controllers.informer import EventHandler, InformerFactory
@@ -263,7 +264,7 @@ class ReplicaSetController(QueueController):
         """``updateReplicaSetStatus``: write only a changed status; one retry on a fresh copy."""
         if rs.status == status:
             return
-        updated = deep_copy(rs)
+        updated = shallow_copy(rs)  # DeepCopy; only the status is replaced (the API copies it)
         for attempt in range(2):
             updated.status = status
             try:

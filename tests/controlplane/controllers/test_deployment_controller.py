@@ -286,3 +286,27 @@ def test_errors_other_than_conflicts_are_still_logged(env, fake):
     errors = [r for r in log.records if r.verb == "SyncError"]
     assert len(errors) == 2 and all("Timeout" in r.detail for r in errors)
     assert len(fake.all("ReplicaSet")) == 1
+
+
+def test_new_and_old_replica_sets_are_found_once_per_sync(env, api, monkeypatch):
+    """Every step of one sync asks for the new and old ReplicaSets of the same list: the
+    templates are compared once per sync, and each caller gets its own list of old ones."""
+    dc = start(env, api)
+    fake_kubelet(env, api)
+    api.create(deployment("web", 2))
+    env.run(until=10)
+    set_image(api, "web", "nginx:1.28")
+    env.run(until=40)
+    compared = []
+    real = du.equal_ignore_hash
+    monkeypatch.setattr(du, "equal_ignore_hash", lambda a, b: compared.append(1) or real(a, b))
+    dc.sync("default/web")
+    assert compared and len(compared) <= 2  # the old one, then the new one: once
+    d = dc.d_informer.indexer.get("default/web")
+    rs_list = dc.rs_informer.indexer.list("default")
+    new, old = dc._find_new_and_old(d, rs_list)
+    again_new, again_old = dc._find_new_and_old(d, rs_list)
+    assert new is again_new and old == again_old and old is not again_old
+    assert new.spec.template.spec.containers[0].image == "nginx:1.28" and len(old) == 1
+    other = dc._find_new_and_old(d, list(reversed(rs_list)))  # another list: found again
+    assert other[0] is new and len(compared) > 2
