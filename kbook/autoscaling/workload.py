@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -54,28 +53,25 @@ class PodLoad:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The load at one instant: per Ready pod, and request-weighted totals."""
+    """The load at one instant: per Ready pod, and request-weighted totals: ``latency``, the
+    mean latency (s; ``inf`` when some requests are not served), and ``slo_violation``, the
+    share of requests slower than the SLO (1 with no Ready pod)."""
 
     rate: float
     pods: tuple[PodLoad, ...]
+    latency: float = field(init=False, compare=False)
+    slo_violation: float = field(init=False, compare=False)
 
-    @cached_property
-    def latency(self) -> float:
-        """Request-weighted mean latency (s); ``inf`` when some requests are not served."""
+    def __post_init__(self) -> None:
         if self.rate <= 0:
-            return 0.0
-        if not self.pods:
-            return math.inf
-        return sum(p.rate * p.latency for p in self.pods) / self.rate
-
-    @cached_property
-    def slo_violation(self) -> float:
-        """The share of requests slower than the SLO (1 with no Ready pod)."""
-        if self.rate <= 0:
-            return 0.0
-        if not self.pods:
-            return 1.0
-        return sum(p.rate * p.slo_violation for p in self.pods) / self.rate
+            latency, slo_violation = 0.0, 0.0
+        elif not self.pods:
+            latency, slo_violation = math.inf, 1.0
+        else:
+            latency = sum(p.rate * p.latency for p in self.pods) / self.rate
+            slo_violation = sum(p.rate * p.slo_violation for p in self.pods) / self.rate
+        object.__setattr__(self, "latency", latency)
+        object.__setattr__(self, "slo_violation", slo_violation)
 
 
 def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
@@ -137,8 +133,11 @@ class Workload:
         if not cores:
             result = LoadResult(rate, ())
         else:
-            share = rate / len(cores)
-            result = LoadResult(rate, tuple(self._pod(share, self.default_cores if c is None else c) for c in cores))
+            share, by_cores = rate / len(cores), {}  # pods with the same cores get the same (immutable) share
+            for c in cores:
+                if c not in by_cores:
+                    by_cores[c] = self._pod(share, self.default_cores if c is None else c)
+            result = LoadResult(rate, tuple(by_cores[c] for c in cores))
         self._last = (rate, cores, result)
         return result
 
