@@ -20,6 +20,7 @@ The model (a stated simplification, not a Kubernetes algorithm):
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,13 +84,14 @@ def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
         if len(times) == 0 or np.any(np.diff(times) <= 0):
             raise WorkloadError("rate: a Series needs a non-empty, strictly increasing index of seconds")
 
-        starts, held_values = [-math.inf, *times.tolist()], [0.0, *values.tolist()]
-        ends = [*times.tolist(), math.inf]
+        points = times.tolist()
+        starts, held_values = [-math.inf, *points], [0.0, *values.tolist()]
+        ends = [*points, math.inf]
         last = [math.inf, -math.inf, 0.0]  # the step last looked up: [start, end), value
 
         def held(t: float) -> float:
             if not last[0] <= t < last[1]:
-                i = int(np.searchsorted(times, t, side="right"))  # the step [starts[i], ends[i])
+                i = bisect.bisect_right(points, t)  # the step [starts[i], ends[i])
                 last[:] = starts[i], ends[i], held_values[i]
             return last[2]
         return held
