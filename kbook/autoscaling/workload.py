@@ -20,10 +20,10 @@ The model (a stated simplification, not a Kubernetes algorithm):
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -54,28 +54,25 @@ class PodLoad:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """The load at one instant: per Ready pod, and request-weighted totals."""
+    """The load at one instant: per Ready pod, and request-weighted totals: ``latency``, the
+    mean latency (s; ``inf`` when some requests are not served), and ``slo_violation``, the
+    share of requests slower than the SLO (1 with no Ready pod)."""
 
     rate: float
     pods: tuple[PodLoad, ...]
+    latency: float = field(init=False, compare=False)
+    slo_violation: float = field(init=False, compare=False)
 
-    @cached_property
-    def latency(self) -> float:
-        """Request-weighted mean latency (s); ``inf`` when some requests are not served."""
+    def __post_init__(self) -> None:
         if self.rate <= 0:
-            return 0.0
-        if not self.pods:
-            return math.inf
-        return sum(p.rate * p.latency for p in self.pods) / self.rate
-
-    @cached_property
-    def slo_violation(self) -> float:
-        """The share of requests slower than the SLO (1 with no Ready pod)."""
-        if self.rate <= 0:
-            return 0.0
-        if not self.pods:
-            return 1.0
-        return sum(p.rate * p.slo_violation for p in self.pods) / self.rate
+            latency, slo_violation = 0.0, 0.0
+        elif not self.pods:
+            latency, slo_violation = math.inf, 1.0
+        else:
+            latency = sum(p.rate * p.latency for p in self.pods) / self.rate
+            slo_violation = sum(p.rate * p.slo_violation for p in self.pods) / self.rate
+        object.__setattr__(self, "latency", latency)
+        object.__setattr__(self, "slo_violation", slo_violation)
 
 
 def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
@@ -87,13 +84,14 @@ def _rate_fn(rate: RateFn | pd.Series | float) -> RateFn:
         if len(times) == 0 or np.any(np.diff(times) <= 0):
             raise WorkloadError("rate: a Series needs a non-empty, strictly increasing index of seconds")
 
-        starts, held_values = [-math.inf, *times.tolist()], [0.0, *values.tolist()]
-        ends = [*times.tolist(), math.inf]
+        points = times.tolist()
+        starts, held_values = [-math.inf, *points], [0.0, *values.tolist()]
+        ends = [*points, math.inf]
         last = [math.inf, -math.inf, 0.0]  # the step last looked up: [start, end), value
 
         def held(t: float) -> float:
             if not last[0] <= t < last[1]:
-                i = int(np.searchsorted(times, t, side="right"))  # the step [starts[i], ends[i])
+                i = bisect.bisect_right(points, t)  # the step [starts[i], ends[i])
                 last[:] = starts[i], ends[i], held_values[i]
             return last[2]
         return held
@@ -137,8 +135,11 @@ class Workload:
         if not cores:
             result = LoadResult(rate, ())
         else:
-            share = rate / len(cores)
-            result = LoadResult(rate, tuple(self._pod(share, self.default_cores if c is None else c) for c in cores))
+            share, by_cores = rate / len(cores), {}  # pods with the same cores get the same (immutable) share
+            for c in cores:
+                if c not in by_cores:
+                    by_cores[c] = self._pod(share, self.default_cores if c is None else c)
+            result = LoadResult(rate, tuple(by_cores[c] for c in cores))
         self._last = (rate, cores, result)
         return result
 

@@ -96,12 +96,9 @@ class MetricsServer:
         self._last, self._pods, self._seen, self._served = last, pods, seen, None
         self.scrapes += 1
 
-    def _rate(self, key: tuple[str, str]) -> tuple[float, float] | None:
-        """(cores, window) of one container, or None without two usable points."""
-        point = self._last.get(key)
-        if point is None:
-            return None
-        prev = self._prev.get(key)
+    def _rate(self, point: _Point, prev: _Point | None) -> tuple[float, float] | None:
+        """(cores, window) of one container from its last two points, or None without two
+        usable points."""
         if prev is None or prev.start_time != point.start_time:
             if point.timestamp - point.start_time < FRESH_CONTAINER_MIN_METRICS_RESOLUTION:
                 return None
@@ -115,14 +112,19 @@ class MetricsServer:
         """Every pod with a rate for each of its containers, with its labels, by name."""
         if self._served is None:
             served = []
+            last, prev = self._last, self._prev
             for uid, (ns, name, labels, containers) in self._pods.items():
-                rates = {c: self._rate((uid, c)) for c in containers}
-                if any(r is None for r in rates.values()):
-                    continue
-                usage = tuple(ContainerMetrics(c, {"cpu": math.ceil(round(r[0] * 1e9) / 1e6)})
-                              for c, r in rates.items())
-                window = max(r[1] for r in rates.values())
-                served.append((labels, PodMetrics(name, self._last[(uid, containers[0])].timestamp, window, usage, ns)))
+                usage, window = [], 0.0
+                for c in containers:
+                    point = last.get((uid, c))
+                    rate = None if point is None else self._rate(point, prev.get((uid, c)))
+                    if rate is None:
+                        break
+                    usage.append(ContainerMetrics(c, {"cpu": math.ceil(round(rate[0] * 1e9) / 1e6)}))
+                    window = max(window, rate[1])
+                else:
+                    served.append((labels, PodMetrics(name, last[(uid, containers[0])].timestamp, window,
+                                                      tuple(usage), ns)))
             self._served = sorted(served, key=lambda item: (item[1].namespace, item[1].name))
         return self._served
 

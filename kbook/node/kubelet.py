@@ -292,7 +292,7 @@ class Kubelet:
         if base is None:
             lease = Lease(metadata=ObjectMeta(name=self.node_name, namespace=NODE_LEASE_NAMESPACE), spec=LeaseSpec())
         else:
-            lease = Lease(metadata=copy.deepcopy(base.metadata), spec=copy.deepcopy(base.spec))
+            lease = copy.deepcopy(base)
         lease.spec.holder_identity = self.node_name
         lease.spec.lease_duration_seconds = NODE_LEASE_DURATION_SECONDS
         lease.spec.renew_time = micro_timestamp(self.env.now)

@@ -120,11 +120,10 @@ class LoadDriver:
         if versions != self._versions:
             self._look(dt)
             self._versions = versions if all(a.selector is not None for a in self.attachments) else None
-        else:
-            for mine in self.counters.values():
-                for counter in mine.values():
+        else:  # only the serving counters have a usage: the others' stays 0 from the look
+            for ready, _, _ in self._shares:
+                for counter in ready:
                     counter.cpu_seconds += counter.usage * dt
-                    counter.usage = 0.0
         for a, (ready, cores, pods) in zip(self.attachments, self._shares):
             a.load = a.workload.serve(now, cores)
             for counter, pod_load in zip(ready, a.load.pods):

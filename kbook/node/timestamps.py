@@ -10,10 +10,12 @@ from kbook.controlplane.apiserver.metadata import EPOCH, timestamp
 
 __all__ = ["EPOCH", "timestamp", "micro_timestamp", "go_duration"]
 
+_NAIVE_EPOCH = EPOCH.replace(tzinfo=None)  # isoformat without an offset
+
 
 def micro_timestamp(t: float) -> str:
     """``metav1.MicroTime`` as JSON: ``2026-01-01T00:00:10.000000Z``."""
-    return (EPOCH + timedelta(seconds=round(t, 6))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (_NAIVE_EPOCH + timedelta(seconds=round(t, 6))).isoformat(timespec="microseconds") + "Z"
 
 
 def go_duration(seconds: float) -> str:

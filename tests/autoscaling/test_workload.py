@@ -59,6 +59,15 @@ def test_serve_reuses_its_last_result_only_for_the_same_rate_and_pods():
         assert load == Workload(w.rate_at(t), 0.05).serve(t, cores)  # as a fresh workload computes it
 
 
+def test_pods_with_the_same_cores_get_one_share_each_computed_as_alone():
+    w = Workload(30.0, 0.05, default_cores=1.0)
+    load = w.serve(0.0, (0.5, None, 0.5, 2.0, 1.0))
+    assert load.pods == tuple(w._pod(6.0, c) for c in (0.5, 1.0, 0.5, 2.0, 1.0))
+    assert load.pods[0] is load.pods[2]  # immutable: shared
+    assert load.latency == sum(p.rate * p.latency for p in load.pods) / 30.0
+    assert load.slo_violation == sum(p.rate * p.slo_violation for p in load.pods) / 30.0
+
+
 def test_stats_accumulate_pod_hours_and_violations():
     w = Workload(10.0, 0.1, slo_s=0.5)
     stats = WorkloadStats()
