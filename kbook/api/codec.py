@@ -193,12 +193,15 @@ def _zero(t: _Type) -> Any:
     return _ZEROS[t.kind]
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})  # kept as they are, without a call
+
+
 def _plain(value: Any) -> Any:
     """A verbatim copy with plain dicts (what an opaque field keeps)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _JSON_SCALARS else _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else _plain(v) for v in value]
     return value
 
 
@@ -335,9 +338,9 @@ def _encode(value: Any) -> Any:
     if isinstance(value, IntOrString):
         return value.value
     if isinstance(value, list):
-        return [_encode(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else _encode(v) for v in value]
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
+        return {k: v if type(v) in _JSON_SCALARS else _encode(v) for k, v in value.items()}
     return copy.deepcopy(value)
 
 
