@@ -459,9 +459,11 @@ class _Writer:
                  "    new = d.copy()"]
         for f in self.fields:
             t = f.type
-            if t.kind == "struct" or (t.kind == "opaque" and t.elem is None):  # None stays None: d's
-                c = _name(t.cls) if t.kind == "struct" else ""  # type: ignore[arg-type]
-                expr = f"copy_{c}(v, memo) if type(v) is C_{c} else _copy_value(v, memo)" if c else "_copy_value(v, memo)"
+            if t.kind == "struct" or (t.kind == "opaque" and t.elem is None):  # None: as d.copy() has it
+                expr = "_copy_value(v, memo)"
+                if t.kind == "struct":
+                    c = _name(t.cls)  # type: ignore[arg-type]
+                    expr = f"copy_{c}(v, memo) if type(v) is C_{c} else {expr}"
                 lines += [f"    v = d[{f.attr!r}]", "    if v is not None:", f"        new[{f.attr!r}] = {expr}"]
                 continue
             expr = self.copy_expr(t, "v", 0)
