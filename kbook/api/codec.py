@@ -193,12 +193,15 @@ def _zero(t: _Type) -> Any:
     return _ZEROS[t.kind]
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})  # kept as they are, without a call
+
+
 def _plain(value: Any) -> Any:
     """A verbatim copy with plain dicts (what an opaque field keeps)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _JSON_SCALARS else _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else _plain(v) for v in value]
     return value
 
 
@@ -335,9 +338,9 @@ def _encode(value: Any) -> Any:
     if isinstance(value, IntOrString):
         return value.value
     if isinstance(value, list):
-        return [_encode(v) for v in value]
+        return [v if type(v) in _JSON_SCALARS else _encode(v) for v in value]
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
+        return {k: v if type(v) in _JSON_SCALARS else _encode(v) for k, v in value.items()}
     return copy.deepcopy(value)
 
 
@@ -455,7 +458,15 @@ class _Writer:
                  "        return _copy_attributes(self, memo)",
                  "    new = d.copy()"]
         for f in self.fields:
-            expr = self.copy_expr(f.type, "v", 0)
+            t = f.type
+            if t.kind == "struct" or (t.kind == "opaque" and t.elem is None):  # None: as d.copy() has it
+                expr = "_copy_value(v, memo)"
+                if t.kind == "struct":
+                    c = _name(t.cls)  # type: ignore[arg-type]
+                    expr = f"copy_{c}(v, memo) if type(v) is C_{c} else {expr}"
+                lines += [f"    v = d[{f.attr!r}]", "    if v is not None:", f"        new[{f.attr!r}] = {expr}"]
+                continue
+            expr = self.copy_expr(t, "v", 0)
             if expr != "v":
                 lines += [f"    v = d[{f.attr!r}]", f"    new[{f.attr!r}] = {expr}"]
         lines += [f"    obj = _new(C_{n})", "    obj.__dict__ = new", "    return obj", ""]
@@ -471,10 +482,10 @@ class _Writer:
             shape = "list" if t.kind == "list" else "dict"
             if elem == x:
                 return f"({v}.copy() if type({v}) is {shape} else _copy_value({v}, memo))"
-            if t.kind == "list":
-                return f"([{elem} for {x} in {v}] if type({v}) is list else _copy_value({v}, memo))"
+            if t.kind == "list":  # an empty one without a comprehension
+                return f"(([{elem} for {x} in {v}] if {v} else []) if type({v}) is list else _copy_value({v}, memo))"
             each = f"{{k{depth}: {elem} for k{depth}, {x} in {v}.items()}}"
-            return f"({each} if type({v}) is dict else _copy_value({v}, memo))"
+            return f"(({each} if {v} else {{}}) if type({v}) is dict else _copy_value({v}, memo))"
         if t.kind == "opaque":  # mostly unset: None or []
             if t.elem is None:
                 return f"({v} if {v} is None else _copy_value({v}, memo))"

@@ -10,8 +10,10 @@ problems, empty when the value is fine. Lengths are byte lengths, as Go's ``len`
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Callable
 
 __all__ = [
     "byte_len",
@@ -59,7 +61,19 @@ def inclusive_range_error(lo: int, hi: int) -> str:
 
 def byte_len(s: str) -> int:
     """Go's ``len`` of a string: its UTF-8 byte count."""
-    return len(s.encode("utf-8", "surrogatepass"))
+    return len(s) if s.isascii() else len(s.encode("utf-8", "surrogatepass"))
+
+
+def _memoised(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """A pure check of a string, remembered for the last few thousand strings (a cluster's
+    names, keys and values repeat on every write); each call gets a list of its own."""
+    remembered = functools.lru_cache(maxsize=8192)(lambda value: tuple(check(value)))
+
+    @functools.wraps(check)
+    def memoised(value: str) -> list[str]:
+        return list(remembered(value))
+
+    return memoised
 
 
 def _full(rx: re.Pattern[str], s: str) -> bool:
@@ -86,6 +100,7 @@ _DNS1123_SUBDOMAIN = re.compile(DNS1123_SUBDOMAIN_FMT)
 _DNS1035_LABEL = re.compile(DNS1035_LABEL_FMT)
 
 
+@_memoised
 def is_dns1123_label(value: str) -> list[str]:
     """``IsDNS1123Label``: at most 63 characters, ``[a-z0-9]([-a-z0-9]*[a-z0-9])?``."""
     errs = []
@@ -99,6 +114,7 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_dns1123_subdomain(value: str) -> list[str]:
     """``IsDNS1123Subdomain``: at most 253 characters, dot-separated RFC 1123 labels."""
     errs = []
@@ -109,6 +125,7 @@ def is_dns1123_subdomain(value: str) -> list[str]:
     return errs
 
 
+@_memoised
 def is_dns1035_label(value: str) -> list[str]:
     """``IsDNS1035Label`` (Service names): at most 63 characters, starting with a letter."""
     errs = []
@@ -126,6 +143,7 @@ QUALIFIED_NAME_ERR = (
 _QUALIFIED_NAME = re.compile(QUALIFIED_NAME_FMT)
 
 
+@_memoised
 def is_qualified_name(value: str) -> list[str]:
     """``IsQualifiedName``: an optional DNS subdomain prefix and ``/``, then a name of at
     most 63 characters (label keys, annotation keys, taint keys, resource names)."""
@@ -162,6 +180,7 @@ LABEL_VALUE_ERR = (
 _LABEL_VALUE = re.compile(LABEL_VALUE_FMT)
 
 
+@_memoised
 def is_valid_label_value(value: str) -> list[str]:
     """``IsValidLabelValue``: empty, or at most 63 characters of ``[-A-Za-z0-9_.]``."""
     errs = []
@@ -181,6 +200,7 @@ _PORT_NAME_CHARSET = re.compile("[-a-z0-9]+")
 _PORT_NAME_LETTER = re.compile("[a-z]")
 
 
+@_memoised
 def is_valid_port_name(port: str) -> list[str]:
     """``IsValidPortName`` (IANA_SVC_NAME): at most 15 of ``[-a-z0-9]`` with a letter."""
     errs = []
@@ -212,6 +232,7 @@ def is_valid_percent(percent: str) -> list[str]:
     ]
 
 
+@_memoised
 def is_relaxed_env_var_name(value: str) -> list[str]:
     """``IsRelaxedEnvVarName`` (RelaxedEnvironmentVariableValidation, GA): printable ASCII but ``=``."""
     errs = []

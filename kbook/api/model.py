@@ -165,9 +165,9 @@ def copy_value(value: Any, memo: dict[int, Any]) -> Any:
     if type(value) in _IMMUTABLE:
         return value
     if type(value) is list:
-        return [copy_value(v, memo) for v in value]
+        return [v if type(v) in _IMMUTABLE else copy_value(v, memo) for v in value]
     if type(value) is dict:
-        return {k: copy_value(v, memo) for k, v in value.items()}
+        return {k: v if type(v) in _IMMUTABLE else copy_value(v, memo) for k, v in value.items()}
     if isinstance(value, KubeModel):
         return value.__deepcopy__(memo)
     return copy.deepcopy(value, memo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kbook.api.formats import is_qualified_name, is_valid_label_value
 from kbook.api.model import KubeModel, Path
@@ -65,14 +66,26 @@ class LabelSelector(KubeModel):
                 raise SelectorError(f'"{expr.operator}" is not a valid label selector operator')
             reqs.append(expr)
         for req in reqs:
-            errs = _requirement_errors(req)
-            if errs:
-                raise SelectorError(aggregate([str(e) for e in errs]))
+            if not _is_valid(req.key, req.operator, tuple(req.values)):
+                raise SelectorError(aggregate([str(e) for e in _requirement_errors(req)]))
         return reqs
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        """Whether ``labels`` satisfy every requirement (``Selector.Matches``)."""
-        return all(req.matches(labels) for req in self.requirements())
+        """Whether ``labels`` satisfy every requirement (``Selector.Matches``); raises as
+        :meth:`requirements` does for an invalid selector."""
+        valid = all(_is_valid(k, "=", (v,)) for k, v in self.match_labels.items()) and all(
+            e.operator in OPERATORS and _is_valid(e.key, e.operator, tuple(e.values)) for e in self.match_expressions)
+        if not valid:
+            self.requirements()  # raises the error upstream reports first
+        return all(k in labels and labels[k] == v for k, v in self.match_labels.items()) and all(
+            e.matches(labels) for e in self.match_expressions)
+
+
+@lru_cache(maxsize=4096)
+def _is_valid(key: str, operator: str, values: tuple[str, ...]) -> bool:
+    """Whether ``labels.NewRequirement`` accepts a requirement, remembered (selectors are
+    checked on every match and a cluster's are few)."""
+    return not _requirement_errors(LabelSelectorRequirement(key, operator, list(values)))
 
 
 def _requirement_errors(req: LabelSelectorRequirement) -> list[FieldError]:

@@ -84,7 +84,7 @@ def invalid(path: Path, value: object, detail: str) -> FieldError:
 
 def each(msgs: list[str], path: Path, value: object) -> list[FieldError]:
     """One ``field.Invalid`` per message of a format check."""
-    return [FieldError.invalid(str(path), value, msg) for msg in msgs]
+    return [FieldError.invalid(str(path), value, msg) for msg in msgs] if msgs else []
 
 
 def validate_choice(value: str, supported: list[str], path: Path) -> list[FieldError]:
@@ -129,7 +129,7 @@ def validate_annotations(annotations: Mapping[str, str], path: Path) -> list[Fie
     errs = []
     for key in sorted(annotations):
         errs += each(is_qualified_name(key.lower()), path, key)
-    size = sum(byte_len(k) + byte_len(v) for k, v in annotations.items())
+    size = sum(map(byte_len, annotations)) + sum(map(byte_len, annotations.values()))
     if size > TOTAL_ANNOTATION_SIZE_LIMIT:
         errs.append(FieldError.too_long(str(path), "", TOTAL_ANNOTATION_SIZE_LIMIT))
     return errs
@@ -221,19 +221,26 @@ def validate_object_meta(meta: ObjectMeta, namespaced: bool, name_fn: NameFunc, 
     if meta.generate_name:
         errs += each(name_fn(meta.generate_name, True), path.child("generateName"), meta.generate_name)
     if meta.name:
-        errs += each(name_fn(meta.name, False), path.child("name"), meta.name)
+        if msgs := name_fn(meta.name, False):
+            errs += each(msgs, path.child("name"), meta.name)
     elif not meta.generate_name:
         errs.append(FieldError.required(str(path.child("name")), "name or generateName is required"))
     if namespaced:
         if not meta.namespace:
             errs.append(FieldError.required(str(path.child("namespace"))))
-        else:
-            errs += each(name_is_dns_label(meta.namespace, False), path.child("namespace"), meta.namespace)
+        elif msgs := name_is_dns_label(meta.namespace, False):
+            errs += each(msgs, path.child("namespace"), meta.namespace)
     elif meta.namespace:
         errs.append(FieldError.forbidden(str(path.child("namespace")), "not allowed on this type"))
-    errs += validate_nonnegative_field(meta.generation, path.child("generation"))
-    errs += validate_labels(meta.labels, path.child("labels"))
-    errs += validate_annotations(meta.annotations, path.child("annotations"))
-    errs += _validate_owner_references(meta, path.child("ownerReferences"))
-    errs += _validate_finalizers(meta.finalizers, path.child("finalizers"))
+    if meta.generation < 0:
+        errs += validate_nonnegative_field(meta.generation, path.child("generation"))
+    # Empty maps and lists have nothing to report: skip building their paths.
+    if meta.labels:
+        errs += validate_labels(meta.labels, path.child("labels"))
+    if meta.annotations:
+        errs += validate_annotations(meta.annotations, path.child("annotations"))
+    if meta.owner_references:
+        errs += _validate_owner_references(meta, path.child("ownerReferences"))
+    if meta.finalizers:
+        errs += _validate_finalizers(meta.finalizers, path.child("finalizers"))
     return errs

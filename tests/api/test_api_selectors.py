@@ -57,3 +57,29 @@ def test_invalid_selectors(selector: LabelSelector, message: str) -> None:
     with pytest.raises(SelectorError) as info:
         selector.matches(LABELS)
     assert str(info.value) == message
+
+
+def test_a_selector_mutated_after_matching_is_checked_again() -> None:
+    """Validity is remembered per requirement's content, not per selector object."""
+    selector = LabelSelector(match_labels={"app": "web"})
+    assert selector.matches(LABELS)
+    selector.match_labels["app"] = "b c"
+    with pytest.raises(SelectorError, match="values\\[0\\]\\[app\\]"):
+        selector.matches(LABELS)
+    with pytest.raises(SelectorError, match="values\\[0\\]\\[app\\]"):
+        selector.requirements()
+    selector.match_labels["app"] = "web"
+    selector.match_expressions.append(req("tier", "In"))
+    for _ in range(2):  # the second time from the remembered check
+        with pytest.raises(SelectorError, match="values set can't be empty"):
+            selector.matches(LABELS)
+
+
+def test_the_first_invalid_requirement_is_reported_in_upstream_order() -> None:
+    """matchLabels in key order, then matchExpressions, as LabelSelectorAsSelector adds them."""
+    selector = LabelSelector(match_labels={"z": "b c", "a": "d e"}, match_expressions=[req("a", "Near")])
+    with pytest.raises(SelectorError, match='"Near" is not a valid label selector operator'):
+        selector.matches(LABELS)
+    selector.match_expressions.clear()
+    with pytest.raises(SelectorError, match="values\\[0\\]\\[a\\]"):
+        selector.matches(LABELS)
