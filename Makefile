@@ -3,12 +3,14 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kbook-installed
+# Browser assets the book serves itself (MathJax), pinned in package.json/package-lock.json.
+NODE_STAMP := node_modules/.kbook-installed
 BUILD  := _build/html
 # Never export MPLBACKEND here: kernels would inherit it and render no inline figures.
 
 .PHONY: setup book build test unit nbval run outputs lab clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +18,18 @@ $(STAMP): requirements.txt requirements-lock.txt pyproject.toml
 	$(BIN)/pip install -q --no-build-isolation -e .
 	touch $@
 
+# npm ci installs exactly the lock (MathJax 3.2.2, checked against its sha512) into
+# node_modules/, which _config.yml hands to Sphinx as html_static_path.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 ## make book: execute every chapter and build the HTML, warnings as errors.
 book: setup build
 
 build:
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python tools/check_offline.py $(BUILD)
 	@echo "The book is at $(CURDIR)/$(BUILD)/index.html"
 
 ## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build.
