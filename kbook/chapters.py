@@ -178,7 +178,7 @@ def run(ch: Chapter, parameters: dict[str, Any], out_dir: str | os.PathLike = "o
     """Execute ``ch`` with ``parameters`` (papermill), in the chapter's directory so that its
     relative paths hold; write ``OUT_DIR/NAME.ipynb`` and ``OUT_DIR/NAME.html``.
 
-    An unknown parameter name raises :class:`KbookError` before anything runs. A cell that raises
+    An unknown parameter name raises ``kbook.errors.KbookError`` before anything runs. A cell that raises
     still leaves both files (the notebook shows the error) and raises
     ``papermill.PapermillExecutionError``.
     """

@@ -153,7 +153,8 @@ def _list(args: argparse.Namespace) -> int:
     for i, ch in enumerate(found):
         if i:
             print()
-        print(f"{ch.name}: {ch.title} ({ch.path.relative_to(Path.cwd()) if ch.path.is_relative_to(Path.cwd()) else ch.path})")
+        where = ch.path.relative_to(Path.cwd()) if ch.path.is_relative_to(Path.cwd()) else ch.path
+        print(f"{ch.name}: {ch.title} ({where})")
         width = max((len(p.name) for p in ch.parameters), default=0)
         for p in ch.parameters:
             default = p.default if len(p.default) <= 60 else p.default[:57] + "..."
