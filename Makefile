@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.kbook-installed
 BUILD  := _build/html
 # Never export MPLBACKEND here: kernels would inherit it and render no inline figures.
 
-.PHONY: setup book build test unit nbval run outputs lab clean
+.PHONY: setup book build budget test unit nbval run list outputs lab clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -32,8 +32,14 @@ build:
 	$(BIN)/python tools/check_offline.py $(BUILD)
 	@echo "The book is at $(CURDIR)/$(BUILD)/index.html"
 
-## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build.
-test: setup unit nbval build
+## make budget: per-chapter execution times of the last build (_build/execution-times.md);
+## fails when a chapter at its default parameters took over 60 s.
+budget:
+	$(BIN)/python tools/exec_report.py --build-dir _build --budget 60
+
+## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build,
+## the chapters' time budget.
+test: setup unit nbval build budget
 
 unit:
 	$(BIN)/pytest -q tests
@@ -41,12 +47,14 @@ unit:
 nbval:
 	$(BIN)/pytest -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
 
-## make run CHAPTER=manifests ARGS='-p replicas_override 10': one chapter with papermill into out/.
+## make run CHAPTER=manifests ARGS='-p replicas_override 10': one chapter with papermill into
+## out/CHAPTER.ipynb and out/CHAPTER.html (`kbook run`); make list: the chapters and their parameters.
 CHAPTER ?= manifests
 run: setup
-	mkdir -p out
-	$(BIN)/papermill book/$(CHAPTER).ipynb out/$(CHAPTER).ipynb --cwd book $(ARGS)
-	@echo "Executed chapter: $(CURDIR)/out/$(CHAPTER).ipynb"
+	$(BIN)/kbook run $(CHAPTER) --out out $(ARGS)
+
+list: setup
+	$(BIN)/kbook list
 
 ## make outputs: re-execute the chapters in place (commit the result; nbval checks it).
 outputs: setup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from kbook.errors import KbookError
 
@@ -140,6 +141,53 @@ def _hpa_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    """``kbook list [CHAPTER...]``: the chapters in reading order, each with its parameters and defaults."""
+    from kbook.chapters import chapter, chapters
+
+    try:
+        found = [chapter(n, args.book) for n in args.chapters] if args.chapters else chapters(args.book)
+    except KbookError as e:
+        print(e, file=sys.stderr)
+        return 1
+    for i, ch in enumerate(found):
+        if i:
+            print()
+        where = ch.path.relative_to(Path.cwd()) if ch.path.is_relative_to(Path.cwd()) else ch.path
+        print(f"{ch.name}: {ch.title} ({where})")
+        width = max((len(p.name) for p in ch.parameters), default=0)
+        for p in ch.parameters:
+            default = p.default if len(p.default) <= 60 else p.default[:57] + "..."
+            line = f"  {p.name.ljust(width)} = {default}"
+            print(f"{line.ljust(width + 40)}  # {p.help}" if p.help else line)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``kbook run CHAPTER -p NAME VALUE ...``: the chapter executed with those values (papermill),
+    written with an HTML export beside it."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from kbook.chapters import chapter, parse_value, run
+
+    try:
+        ch = chapter(args.chapter, args.book)
+        params = {name: parse_value(value) for name, value in args.parameters}
+        notebook, html = run(ch, params, args.out, progress_bar=not args.no_progress)
+    except KbookError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except PapermillExecutionError as e:
+        out = Path(args.out)
+        print(f"{ch.name}: cell {e.exec_count} raised {e.ename}: {e.evalue}", file=sys.stderr)
+        print(f"wrote {out / (ch.name + '.ipynb')} and {out / (ch.name + '.html')} (they show the error)",
+              file=sys.stderr)
+        return 1
+    print(f"wrote {notebook}")
+    print(f"wrote {html}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kbook", description="Models of containers and Kubernetes, from the book.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--slo", type=float, default=0.25, metavar="SECONDS", help="the latency objective (default 0.25)")
     h.add_argument("--seed", type=int, default=0, help="seed of the simulated cluster (default 0)")
     h.set_defaults(func=_hpa_simulate)
+    ls = sub.add_parser("list", help="the book's chapters and the parameters each one takes")
+    ls.add_argument("chapters", nargs="*", metavar="CHAPTER", help="only these chapters (default: all)")
+    ls.add_argument("--book", metavar="DIR", help="the book's directory, holding _toc.yml (default: found from here)")
+    ls.set_defaults(func=_list)
+    r = sub.add_parser("run", help="execute a chapter with other parameters: a notebook and its HTML export")
+    r.add_argument("chapter", metavar="CHAPTER", help="a chapter's name, as `kbook list` prints it (e.g. hpa)")
+    r.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"),
+                   help="set a parameter: a Python literal (12, 0.5, [0.1, 0.2], True, None) or else a string; "
+                        "relative paths are relative to the chapter's directory")
+    r.add_argument("-o", "--out", default="out", metavar="DIR",
+                   help="where to write CHAPTER.ipynb and CHAPTER.html (default: out)")
+    r.add_argument("--book", metavar="DIR", help="the book's directory, holding _toc.yml (default: found from here)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=_run)
     return parser
 
 
