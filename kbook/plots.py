@@ -4,8 +4,9 @@ Every chapter calls :func:`use_style` once, draws with :func:`figure` (which mak
 the book's text column), labels axes with :func:`axis_label` (a quantity and its unit) and ends a figure with
 :func:`show`, which checks the figure against the rules below before it displays it:
 
-* at most :data:`WIDTH` inches wide, so the figure is shown at its own size (the text column of the built
-  book is 750 to 850 px wide, and a figure is drawn at 100 px per inch) and is never scaled down;
+* at most :data:`WIDTH` inches wide: drawn at 100 px per inch, a figure is about 710 px wide, and the built
+  book shows it at 672 px in a 1280 px wide window and at its own size from 1440 px up (measured in
+  Chromium), so its text is shown at 95 to 100 % of its size;
 * no text smaller than :data:`MIN_FONT_PT` points;
 * every axis that shows numeric tick labels has a label, so that every number on a figure has a unit;
 * colours from :data:`PALETTE`, Okabe and Ito's colour-blind-safe palette, and a colour-blind-safe map
