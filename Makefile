@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.kbook-installed
 BUILD  := _build/html
 # Never export MPLBACKEND here: kernels would inherit it and render no inline figures.
 
-.PHONY: setup book build test unit nbval run outputs lab clean
+.PHONY: setup book build test unit nbval browser run outputs lab clean
 
 setup: $(STAMP)
 
@@ -23,14 +23,20 @@ build:
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is at $(CURDIR)/$(BUILD)/index.html"
 
-## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build.
-test: setup unit nbval build
+## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build,
+## the built book in Chromium.
+test: setup unit nbval build browser
 
 unit:
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q tests --ignore=tests/browser
 
 nbval:
 	$(BIN)/pytest -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
+
+## make browser: the built book (make build first) in headless Chromium, offline; full-page
+## screenshots in _build/screenshots/. Needs Debian's chromium (apt-get install chromium).
+browser:
+	$(BIN)/pytest -q tests/browser
 
 ## make run CHAPTER=manifests ARGS='-p replicas_override 10': one chapter with papermill into out/.
 CHAPTER ?= manifests
