@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.kbook-installed
 BUILD  := _build/html
 # Never export MPLBACKEND here: kernels would inherit it and render no inline figures.
 
-.PHONY: setup book build budget test unit nbval run list outputs lab clean
+.PHONY: setup book build budget test unit nbval browser run list outputs lab clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -38,14 +38,19 @@ budget:
 	$(BIN)/python tools/exec_report.py --build-dir _build --budget 60
 
 ## make test: unit, property and conformance tests, nbval (strict) over the chapters, the build,
-## the chapters' time budget.
-test: setup unit nbval build budget
+## the chapters' time budget, the built book in Chromium.
+test: setup unit nbval build budget browser
 
 unit:
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q tests --ignore=tests/browser
 
 nbval:
 	$(BIN)/pytest -q --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg book
+
+## make browser: the built book (make build first) in headless Chromium, offline; full-page
+## screenshots in _build/screenshots/. Needs Debian's chromium (apt-get install chromium).
+browser:
+	$(BIN)/pytest -q tests/browser
 
 ## make run CHAPTER=manifests ARGS='-p replicas_override 10': one chapter with papermill into
 ## out/CHAPTER.ipynb and out/CHAPTER.html (`kbook run`); make list: the chapters and their parameters.
