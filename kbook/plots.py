@@ -9,7 +9,7 @@ the book's text column), labels axes with :func:`axis_label` (a quantity and its
   Chromium), so its text is shown at 95 to 100 % of its size;
 * no text smaller than :data:`MIN_FONT_PT` points;
 * every axis that shows numeric tick labels has a label, so that every number on a figure has a unit;
-* colours from :data:`PALETTE`, Okabe and Ito's colour-blind-safe palette, and a colour-blind-safe map
+* colours from ``PALETTE``, Okabe and Ito's colour-blind-safe palette, and a colour-blind-safe map
   (:data:`CMAP`) for heat maps.
 """
 
