@@ -78,6 +78,11 @@ def toc_pages() -> list[str]:
     return [re.sub(r"\.(md|ipynb)$", "", p) for p in pages]
 
 
+def slug(page: str) -> str:
+    """A page's short name, unique in the book: "book/hpa" -> "hpa", "book/api/scheduler" -> "api-scheduler"."""
+    return re.sub(r"^book/", "", page).replace("/", "-")
+
+
 def source_of(page: str) -> Path:
     for suffix in (".ipynb", ".md"):
         if (ROOT / f"{page}{suffix}").exists():
