@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from kbook_html import (
     ALLOWED_CONSOLE_ERRORS, CHROMIUM, CHROMIUM_ARGS, HTML, MATH_TIMEOUT_MS, SCREENSHOTS, VIEWPORT, missing_browser,
+    slug,
 )
 
 
@@ -147,6 +148,8 @@ def visit(browser, site):
 
     cache: dict[str, Visit] = {}
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):  # only this run's pages remain
+        old.unlink()
 
     def load(page_name: str) -> Visit:
         if page_name in cache:
@@ -164,7 +167,7 @@ def visit(browser, site):
         except PlaywrightTimeout:
             pass  # recorded in state["typeset"] and asserted by the math test
         state = page.evaluate(PAGE_STATE)
-        shot = SCREENSHOTS / f"{Path(page_name).name}.png"
+        shot = SCREENSHOTS / f"{slug(page_name)}.png"
         page.screenshot(path=str(shot), full_page=True)
         context.close()
         cache[page_name] = Visit(page_name, url, response.status if response else 0, state, watch, shot)

@@ -78,6 +78,11 @@ def toc_pages() -> list[str]:
     return [re.sub(r"\.(md|ipynb)$", "", p) for p in pages]
 
 
+def slug(page: str) -> str:
+    """A page's short name, unique in the book: "book/hpa" -> "hpa", "book/api/scheduler" -> "api-scheduler"."""
+    return re.sub(r"^book/", "", page).replace("/", "-")
+
+
 def source_of(page: str) -> Path:
     for suffix in (".ipynb", ".md"):
         if (ROOT / f"{page}{suffix}").exists():
@@ -102,7 +107,9 @@ def glued_values(notebook: Path) -> dict[str, Glued]:
     nb = nbformat.read(notebook, as_version=4)
     values = {}
     for cell in nb.cells:
-        volatile = "NBVAL_IGNORE_OUTPUT" in cell.source or "nbval-ignore-output" in cell.metadata.get("tags", [])
+        tags = cell.metadata.get("tags", [])
+        volatile = any(m in cell.source for m in ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")) or bool(
+            {"nbval-ignore-output", "nbval-skip"} & set(tags))
         for out in cell.get("outputs", []):
             name = out.get("metadata", {}).get("scrapbook", {}).get("name")
             text = out.get("data", {}).get("application/papermill.record/text/plain")

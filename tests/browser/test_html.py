@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 import struct
+import urllib.parse
+import urllib.request
 
 import nbformat
 import pytest
 from kbook_html import (
     ALLOWED_CONSOLE_ERRORS, SCREENSHOTS, VIEWPORT, broken_link, chapters, expected_glue_text, glue_references,
-    source_of, toc_pages,
+    slug, source_of, toc_pages,
 )
 
 PAGES = toc_pages()
@@ -23,11 +25,12 @@ MATH_PAGE = "book/hpa"  # the page with the HPA formula
 
 
 def ids(pages):
-    return [p.rsplit("/", 1)[-1] for p in pages]
+    return [slug(p) for p in pages]
 
 
 def test_the_suite_sees_the_whole_book():
     assert len(PAGES) >= 3 and len(CHAPTERS) >= 1, PAGES
+    assert len({slug(p) for p in PAGES}) == len(PAGES), "two pages would share a screenshot"
     assert MATH_PAGE in PAGES and all(page in PAGES for _, page in SEARCHES)
 
 
@@ -112,6 +115,20 @@ def test_links_resolve(visit, site, name):
     assert [why for u in local if (why := broken_link(u))] == []
 
 
+@pytest.mark.parametrize("name", CHAPTERS, ids=ids(CHAPTERS))
+def test_chapter_offers_its_notebook(visit, site, name):
+    """The download button serves the chapter's own .ipynb; Binder and Colab launch buttons open it."""
+    links = visit(name).state["links"]
+    download = [u for u in links if u.startswith(site + "/") and u.split("?")[0].endswith(f"/{name}.ipynb")]
+    assert download, "no download link to the .ipynb"
+    served = nbformat.reads(urllib.request.urlopen(download[0], timeout=10).read().decode(), as_version=4)
+    source = nbformat.read(source_of(name), as_version=4)
+    assert [c.source for c in served.cells] == [c.source for c in source.cells]
+    for host in ("mybinder.org", "colab.research.google.com"):
+        launch = [u for u in links if urllib.parse.urlsplit(u).hostname == host and f"{name}.ipynb" in u]
+        assert launch, f"no {host} launch button for {name}.ipynb"
+
+
 def test_pages_link_each_other(visit, site):
     """Every page links to every other page of the table of contents (the navigation)."""
     for name in PAGES:
@@ -173,7 +190,7 @@ def test_full_page_screenshot(visit, name):
     from PIL import Image, ImageStat
 
     shot = visit(name).screenshot
-    assert shot.parent == SCREENSHOTS and shot.name == f"{name.rsplit('/', 1)[-1]}.png"
+    assert shot.parent == SCREENSHOTS and shot.name == f"{slug(name)}.png"
     width, height = _png_size(shot)
     assert width == VIEWPORT["width"] and height > VIEWPORT["height"], (width, height)
     with Image.open(shot) as im:
