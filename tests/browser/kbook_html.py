@@ -41,10 +41,6 @@ ALLOWED_CONSOLE_ERRORS = {
     # launch button's "live code", which reads the first copy.
     r"^Identifier 'THEBE_JS_URL' has already been declared$":
         "sphinx-thebe's inline script is emitted twice by Sphinx 7.x",
-    # pydata-sphinx-theme 0.17.1 reads the colour mode from localStorage, falling back to the
-    # theme's `default_mode`, which is empty unless configured; it then logs this and uses "auto".
-    r"^Got invalid theme mode: \. Resetting to auto\.$":
-        "pydata-sphinx-theme with no default_mode configured, first visit",
 }
 
 
