@@ -12,7 +12,7 @@ import papermill
 import pytest
 
 from kbook.chapters import chapters, parse_value
-from tests.test_book import _glued
+from test_book import _glued
 
 ROOT = Path(__file__).resolve().parents[1]
 
