@@ -128,6 +128,17 @@ def _local_target(base: Path, url: str, root: Path) -> Path | None:
     return target.resolve()
 
 
+def _url_problem(rel: Path, what: str, url: str, source: Path, root: Path) -> list[str]:
+    """What is wrong with ``url``, loaded by ``what`` in ``source``: an external address, or a
+    local file missing from the build."""
+    if is_external(url):
+        return [f"{rel}: {what} loads {url}"]
+    target = _local_target(source, url, root)
+    if target is not None and not target.is_file():
+        return [f"{rel}: {what} names {url}, which is not in the build"]
+    return []
+
+
 def check_build(root: Path) -> list[str]:
     """Every finding, as 'file: message'. An empty list means the build is self-contained."""
     root = root.resolve()
@@ -142,12 +153,7 @@ def check_build(root: Path) -> list[str]:
         parser = _PageParser()
         parser.feed(page.read_text(encoding="utf-8", errors="replace"))
         for what, url in parser.resources:
-            if is_external(url):
-                problems.append(f"{rel}: {what} loads {url}")
-            else:
-                target = _local_target(page, url, root)
-                if target is not None and not target.is_file():
-                    problems.append(f"{rel}: {what} names {url}, which is not in the build")
+            problems += _url_problem(rel, what, url, page, root)
         for css in parser.styles:
             problems += [f"{rel}: inline style loads {u}" for u in css_urls(css) if is_external(u)]
         for body in parser.inline_scripts:
@@ -160,12 +166,7 @@ def check_build(root: Path) -> list[str]:
     for sheet in sorted(root.rglob("*.css")):
         rel = sheet.relative_to(root)
         for url in css_urls(sheet.read_text(encoding="utf-8", errors="replace")):
-            if is_external(url):
-                problems.append(f"{rel}: stylesheet loads {url}")
-            else:
-                target = _local_target(sheet, url, root)
-                if target is not None and not target.is_file():
-                    problems.append(f"{rel}: stylesheet names {url}, which is not in the build")
+            problems += _url_problem(rel, "stylesheet", url, sheet, root)
     return problems
 
 
