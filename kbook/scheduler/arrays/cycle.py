@@ -16,7 +16,23 @@ from kbook.scheduler.status import Code, Status
 if TYPE_CHECKING:  # pragma: no cover
     from kbook.scheduler.arrays.table import NodeTable
 
-__all__ = ["PodCycle", "FilterOutcome", "go_div", "go_round", "default_normalize_score", "rejection"]
+__all__ = ["ArrayForm", "OwnPreFilter", "PodCycle", "FilterOutcome", "go_div", "go_round", "default_normalize_score",
+           "rejection"]
+
+
+class ArrayForm:
+    """The array form of one plugin over all nodes; it keeps the plugin and its name."""
+
+    def __init__(self, plugin: Any) -> None:
+        self.plugin = plugin
+        self.name = plugin.name
+
+
+class OwnPreFilter(ArrayForm):
+    """An array form whose PreFilter is the plugin's own."""
+
+    def pre_filter(self, cycle: PodCycle) -> tuple[Any, Any]:
+        return self.plugin.pre_filter(cycle.state, cycle.pod)
 
 
 class PodCycle:

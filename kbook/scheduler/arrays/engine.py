@@ -23,7 +23,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from kbook.api import Pod
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle
+from kbook.scheduler.arrays.cycle import FilterOutcome, OwnPreFilter, PodCycle
 from kbook.scheduler.arrays.registry import array_form
 from kbook.scheduler.arrays.scores import NodeScoreTable
 from kbook.scheduler.arrays.table import NodeTable
@@ -88,7 +88,7 @@ class _Profile:
         self.score = [(pl, w, form(pl, "score") if not hasattr(pl, "pre_score") or pl.name in pre_score_names
                        else None) for pl, w in fwk.score_plugins]
         # the array PreFilters of PodTopologySpread and InterPodAffinity keep their own state
-        self.pre_filter_is_reference = all(f is None or getattr(f, "REFERENCE_PRE_FILTER", False)
+        self.pre_filter_is_reference = all(f is None or isinstance(f, OwnPreFilter)
                                            for _, f in self.pre_filter)
         self.all_filters_arrays = all(f is not None for _, f in self.filter)
         self.all_scores_arrays = all(f is not None for _, _, f in self.score)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kbook.scheduler.arrays.cycle import PodCycle, go_div
+from kbook.scheduler.arrays.cycle import ArrayForm, PodCycle, go_div
 from kbook.scheduler.plugins.imagelocality import MAX_CONTAINER_THRESHOLD, MIN_THRESHOLD, ImageLocality
 from kbook.scheduler.snapshot import normalized_image_name
 from kbook.scheduler.status import MAX_NODE_SCORE
@@ -14,14 +14,10 @@ from kbook.scheduler.status import MAX_NODE_SCORE
 __all__ = ["ArrayImageLocality"]
 
 
-class ArrayImageLocality:
+class ArrayImageLocality(ArrayForm):
     """Score."""
 
     PLUGIN = ImageLocality
-
-    def __init__(self, plugin: ImageLocality) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     def score(self, cycle: PodCycle, rows: np.ndarray) -> np.ndarray:
         table = cycle.table

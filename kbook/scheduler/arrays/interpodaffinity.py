@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kbook.api import Pod
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle
+from kbook.scheduler.arrays.cycle import ArrayForm, FilterOutcome, PodCycle
 from kbook.scheduler.arrays.podtopologyspread import selector_anchor, selector_key
 from kbook.scheduler.arrays.table import NodeTable
 from kbook.scheduler.plugins.interpodaffinity import (
@@ -88,14 +88,10 @@ class _Filtering:
         self.anti_sums: dict[str, np.ndarray] = {}
 
 
-class ArrayInterPodAffinity:
+class ArrayInterPodAffinity(ArrayForm):
     """PreFilter, Filter, PreScore, Score, NormalizeScore."""
 
     PLUGIN = InterPodAffinity
-
-    def __init__(self, plugin: InterPodAffinity) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     def _namespaces(self) -> list[Any]:
         handle = self.plugin.handle

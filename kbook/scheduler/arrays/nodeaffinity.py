@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, default_normalize_score
+from kbook.scheduler.arrays.cycle import FilterOutcome, OwnPreFilter, PodCycle, default_normalize_score
 from kbook.scheduler.arrays.table import NodeTable
 from kbook.scheduler.cyclestate import NotFoundError
 from kbook.scheduler.plugins.nodeaffinity import (
@@ -15,7 +15,6 @@ from kbook.scheduler.plugins.nodeaffinity import (
     NodeSelector, PreferredSchedulingTerms, RequiredNodeAffinity,
 )
 from kbook.scheduler.status import MAX_NODE_SCORE, Code, Status
-from kbook.scheduler.types import PreFilterResult
 
 __all__ = [
     "ArrayNodeAffinity",
@@ -84,19 +83,10 @@ def preferred_terms_score(table: NodeTable, terms: PreferredSchedulingTerms, row
     return score
 
 
-class ArrayNodeAffinity:
+class ArrayNodeAffinity(OwnPreFilter):
     """PreFilter (the plugin's own), Filter, PreScore (the plugin's own), Score, NormalizeScore."""
 
     PLUGIN = NodeAffinity
-    REFERENCE_PRE_FILTER = True  # its PreFilter is the plugin's own
-
-    def __init__(self, plugin: NodeAffinity) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
-
-    def pre_filter(self, cycle: PodCycle) -> tuple[PreFilterResult | None, Status | None]:
-        return self.plugin.pre_filter(cycle.state, cycle.pod)
-
     def filter(self, cycle: PodCycle) -> FilterOutcome | None:
         table = cycle.table
         codes = np.zeros(table.n, dtype=int)

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, rejection
+from kbook.scheduler.arrays.cycle import ArrayForm, FilterOutcome, PodCycle, rejection
 from kbook.scheduler.plugins.nodename import ERR_REASON, NodeName
 from kbook.scheduler.status import Code
 
 __all__ = ["ArrayNodeName"]
 
 
-class ArrayNodeName:
+class ArrayNodeName(ArrayForm):
     """Filter."""
 
     PLUGIN = NodeName
-
-    def __init__(self, plugin: NodeName) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     def filter(self, cycle: PodCycle) -> FilterOutcome | None:
         wanted = cycle.pod.spec.node_name

@@ -5,27 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, rejection
+from kbook.scheduler.arrays.cycle import FilterOutcome, OwnPreFilter, PodCycle, rejection
 from kbook.scheduler.plugins.nodeports import ERR_REASON, PRE_FILTER_STATE_KEY, NodePorts
-from kbook.scheduler.status import Code, Status
-from kbook.scheduler.types import PreFilterResult
+from kbook.scheduler.status import Code
 
 __all__ = ["ArrayNodePorts"]
 
 
-class ArrayNodePorts:
+class ArrayNodePorts(OwnPreFilter):
     """PreFilter (the plugin's own) and Filter."""
 
     PLUGIN = NodePorts
-    REFERENCE_PRE_FILTER = True  # its PreFilter is the plugin's own
-
-    def __init__(self, plugin: NodePorts) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
-
-    def pre_filter(self, cycle: PodCycle) -> tuple[PreFilterResult | None, Status | None]:
-        return self.plugin.pre_filter(cycle.state, cycle.pod)
-
     def filter(self, cycle: PodCycle) -> FilterOutcome | None:
         table = cycle.table
         want = cycle.state.read(PRE_FILTER_STATE_KEY)

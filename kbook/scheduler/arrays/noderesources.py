@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from kbook.api.resource_names import is_extended_resource_name
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, go_div, go_round
+from kbook.scheduler.arrays.cycle import ArrayForm, FilterOutcome, OwnPreFilter, PodCycle, go_div, go_round
 from kbook.scheduler.arrays.table import NodeTable
 from kbook.scheduler.plugins.noderesources import balanced_allocation, fit
 from kbook.scheduler.plugins.noderesources.resource_allocation import ResourceAllocationScorer
 from kbook.scheduler.plugins.noderesources.requested_to_capacity_ratio import MAX_UTILIZATION
 from kbook.scheduler.status import MAX_NODE_SCORE, Code, Status
-from kbook.scheduler.types import PreFilterResult, is_scalar_resource_name
+from kbook.scheduler.types import is_scalar_resource_name
 
 __all__ = ["ArrayFit", "ArrayBalancedAllocation", "allocatable_requested"]
 
@@ -55,15 +55,13 @@ def _most_allocated(alloc: np.ndarray, req: np.ndarray, safe: np.ndarray) -> np.
     return go_div(np.minimum(req, alloc) * MAX_NODE_SCORE, safe)
 
 
-class ArrayFit:
+class ArrayFit(OwnPreFilter):
     """PreFilter (the plugin's own), Filter, PreScore (the plugin's own), Score."""
 
     PLUGIN = fit.Fit
-    REFERENCE_PRE_FILTER = True  # its PreFilter is the plugin's own
 
     def __init__(self, plugin: fit.Fit) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
+        super().__init__(plugin)
         scorer = plugin.scorer
         self._rtcr_luts: list[np.ndarray] | None = None
         if scorer.scorer_name == fit.REQUESTED_TO_CAPACITY_RATIO:
@@ -82,9 +80,6 @@ class ArrayFit:
     def supports(self, point: str) -> bool:
         """No array Score for a plugin without resources (the per-node one reports the error)."""
         return point != "score" or bool(self.plugin.scorer.resources)
-
-    def pre_filter(self, cycle: PodCycle) -> tuple[PreFilterResult | None, Status | None]:
-        return self.plugin.pre_filter(cycle.state, cycle.pod)
 
     def filter(self, cycle: PodCycle) -> FilterOutcome | None:
         """``fitsRequest`` on every node: bit 0 too many pods, bits 1-3 cpu, memory,
@@ -174,14 +169,10 @@ class ArrayFit:
         return np.where(none, 0, mean)
 
 
-class ArrayBalancedAllocation:
+class ArrayBalancedAllocation(ArrayForm):
     """PreScore (the plugin's own) and Score."""
 
     PLUGIN = balanced_allocation.BalancedAllocation
-
-    def __init__(self, plugin: balanced_allocation.BalancedAllocation) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     def supports(self, point: str) -> bool:
         """No array Score for a plugin without resources (the per-node one reports the error)."""

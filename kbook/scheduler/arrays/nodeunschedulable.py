@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from kbook.api import Taint
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, rejection
+from kbook.scheduler.arrays.cycle import ArrayForm, FilterOutcome, PodCycle, rejection
 from kbook.scheduler.plugins.nodeunschedulable import (
     ERR_REASON_UNSCHEDULABLE, TAINT_NODE_UNSCHEDULABLE, NodeUnschedulable,
 )
@@ -17,14 +17,10 @@ __all__ = ["ArrayNodeUnschedulable"]
 _UNSCHEDULABLE_TAINT = Taint(key=TAINT_NODE_UNSCHEDULABLE, effect="NoSchedule")
 
 
-class ArrayNodeUnschedulable:
+class ArrayNodeUnschedulable(ArrayForm):
     """Filter."""
 
     PLUGIN = NodeUnschedulable
-
-    def __init__(self, plugin: NodeUnschedulable) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     def filter(self, cycle: PodCycle) -> FilterOutcome | None:
         cordoned = cycle.table.unschedulable

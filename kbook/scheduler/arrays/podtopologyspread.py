@@ -16,7 +16,7 @@ import numpy as np
 
 from kbook.api import Pod
 from kbook.api.selectors import SelectorError
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, go_round
+from kbook.scheduler.arrays.cycle import ArrayForm, FilterOutcome, PodCycle, go_round
 from kbook.scheduler.arrays.nodeaffinity import required_node_affinity_mask
 from kbook.scheduler.arrays.table import NodeTable
 from kbook.scheduler.arrays.tainttoleration import tolerated_taints
@@ -78,14 +78,10 @@ class _Filtering:
         self.domains: dict[str, int] = {}
 
 
-class ArrayPodTopologySpread:
+class ArrayPodTopologySpread(ArrayForm):
     """PreFilter, Filter, PreScore, Score, NormalizeScore."""
 
     PLUGIN = PodTopologySpread
-
-    def __init__(self, plugin: PodTopologySpread) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     # -- nodes that count ----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from kbook.api import Toleration
-from kbook.scheduler.arrays.cycle import FilterOutcome, PodCycle, default_normalize_score
+from kbook.scheduler.arrays.cycle import ArrayForm, FilterOutcome, PodCycle, default_normalize_score
 from kbook.scheduler.arrays.table import TaintTable
 from kbook.scheduler.plugins.tainttoleration import PRE_SCORE_STATE_KEY, TaintToleration, tolerations_tolerate_taint
 from kbook.scheduler.status import MAX_NODE_SCORE, Code, Status
@@ -27,14 +27,10 @@ def tolerated_taints(taints: TaintTable, tolerations: Sequence[Toleration]) -> n
     return out
 
 
-class ArrayTaintToleration:
+class ArrayTaintToleration(ArrayForm):
     """Filter, PreScore, Score, NormalizeScore."""
 
     PLUGIN = TaintToleration
-
-    def __init__(self, plugin: TaintToleration) -> None:
-        self.plugin = plugin
-        self.name = plugin.name
 
     def filter(self, cycle: PodCycle) -> FilterOutcome | None:
         taints = cycle.table.taints
